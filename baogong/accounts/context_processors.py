@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from baogong.accounts.scoping import (
+    ACCOUNT_ADMIN_ROLES,
+    BROWSE_ROLES,
+    HOUSEHOLD_ROLES,
+    REGISTER_ROLES,
+    scope_for,
+)
+from baogong.accounts.models import Role
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """The menu a user sees follows from their roles (the same tables the views check)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    scope = scope_for(user)
+    items = []
+    if scope.has_any(BROWSE_ROLES):
+        items.append((reverse("areas:browse"), _("Areas")))
+    if scope.has_any(HOUSEHOLD_ROLES):
+        items.append((reverse("areas:household_search"), _("Find a household")))
+    if scope.has_any(REGISTER_ROLES):
+        items.append((reverse("areas:import"), _("Import register")))
+    if scope.has_any(ACCOUNT_ADMIN_ROLES | REGISTER_ROLES):
+        items.append((reverse("accounts:list"), _("Accounts")))
+    if scope.has_any(frozenset({Role.RESIDENT})):
+        items.append((reverse("areas:my_household"), _("My household")))
+    return {"nav_items": items, "scope": scope}

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from baogong.accounts.views import home
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("", include("baogong.accounts.urls")),
+    path("areas/", include("baogong.areas.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+

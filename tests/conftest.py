@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from baogong.accounts.models import Role, User
+from baogong.areas.models import Area, Household
+from tests.factories import HouseholdFactory, ResidentFactory, UserFactory, grant, make_area
+
+
+@dataclass
+class Tree:
+    """Two of everything, so every scope has an 'inside' and an 'outside'.
+
+    district
+      street_a ── community_a ── compound_a ── building_a ── household_a
+      street_b ── community_b ── compound_b ── building_b ── household_b
+    """
+
+    district: Area
+    street_a: Area
+    community_a: Area
+    compound_a: Area
+    building_a: Area
+    household_a: Household
+    street_b: Area
+    community_b: Area
+    compound_b: Area
+    building_b: Area
+    household_b: Household
+
+
+@pytest.fixture
+def tree(db) -> Tree:
+    district = make_area(Area.Kind.DISTRICT, None, "樊城区")
+    nodes = {}
+    for side in ("a", "b"):
+        street = make_area(Area.Kind.STREET, district, f"街道{side}")
+        community = make_area(Area.Kind.COMMUNITY, street, f"社区{side}")
+        compound = make_area(Area.Kind.COMPOUND, community, f"小区{side}")
+        building = make_area(Area.Kind.BUILDING, compound, "3号楼", units_count=2)
+        household = HouseholdFactory(building=building, unit="2", room="502")
+        ResidentFactory(household=household)
+        nodes.update({f"street_{side}": street, f"community_{side}": community,
+                      f"compound_{side}": compound, f"building_{side}": building,
+                      f"household_{side}": household})
+    return Tree(district=district, **nodes)
+
+
+@pytest.fixture
+def user_with_role(db):
+    """Make a user holding `role` on `scope` (an Area, a Household or a Supplier)."""
+
+    def make(role: str, scope=None) -> User:
+        user = UserFactory()
+        if role == Role.RESIDENT:
+            grant(user, role, household=scope)
+        elif role == Role.SUPPLIER:
+            grant(user, role, supplier=scope)
+        else:
+            grant(user, role, area=scope)
+        return user
+
+    return make

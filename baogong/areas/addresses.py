@@ -37,7 +37,7 @@ _PATTERNS = [
 # Where an address can start inside a longer line of text.
 ADDRESS_IN_TEXT = re.compile(
     rf"(?P<building>{_KEY})\s*{_BUILDING_WORD}\s*(?:-?\s*(?P<unit>{_KEY})\s*{_UNIT_WORD})?"
-    rf"\s*-?\s*(?P<room>[A-Za-z]?\d{{2,5}}[A-Za-z]?)\s*(?:室|房)?"
+    rf"\s*-?\s*(?P<room>[A-Za-z]?\d{{2,5}}[A-Za-z]?)(?:\s*(?:室|房))?"
     rf"|(?<![\d.])(?P<b2>[A-Za-z]?\d{{1,3}}[A-Za-z]?)\s*[-#/]\s*(?:(?P<u2>\d{{1,2}})\s*[-/]\s*)?"
     rf"(?P<r2>\d{{3,5}})(?!\d)"
 )

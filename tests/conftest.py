@@ -42,9 +42,15 @@ def tree(db) -> Tree:
         building = make_area(Area.Kind.BUILDING, compound, "3号楼", units_count=2)
         household = HouseholdFactory(building=building, unit="2", room="502")
         ResidentFactory(household=household)
-        nodes.update({f"street_{side}": street, f"community_{side}": community,
-                      f"compound_{side}": compound, f"building_{side}": building,
-                      f"household_{side}": household})
+        nodes.update(
+            {
+                f"street_{side}": street,
+                f"community_{side}": community,
+                f"compound_{side}": compound,
+                f"building_{side}": building,
+                f"household_{side}": household,
+            }
+        )
     return Tree(district=district, **nodes)
 
 

@@ -51,8 +51,14 @@ class ResidentFactory(factory.django.DjangoModelFactory):
     is_contact = True
 
 
-def grant(user: User, role: str, *, area: Area | None = None, household: Household | None = None,
-          supplier=None) -> RoleGrant:
-    return RoleGrant.objects.create(user=user, role=role, area=area, household=household,
-                                    supplier=supplier)
-
+def grant(
+    user: User,
+    role: str,
+    *,
+    area: Area | None = None,
+    household: Household | None = None,
+    supplier=None,
+) -> RoleGrant:
+    return RoleGrant.objects.create(
+        user=user, role=role, area=area, household=household, supplier=supplier
+    )

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from baogong.accounts.models import Role
 from baogong.accounts.scoping import (
     ACCOUNT_ADMIN_ROLES,
     BROWSE_ROLES,
@@ -13,7 +14,6 @@ from baogong.accounts.scoping import (
     REGISTER_ROLES,
     scope_for,
 )
-from baogong.accounts.models import Role
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

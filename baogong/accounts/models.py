@@ -35,10 +35,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     name = models.CharField(_("name"), max_length=50)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(
-        _("back-office access"), default=False,
+        _("back-office access"),
+        default=False,
         help_text=_("May log in to the Django admin (still limited to their grants)."),
     )
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+    password_change_required = models.BooleanField(
+        _("must change password"),
+        default=False,
+        help_text=_("Set when staff hand out a temporary password."),
+    )
 
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
@@ -72,24 +78,57 @@ class Role(models.TextChoices):
     RESIDENT = "resident", _("resident")
 
 
-AREA_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF,
-                        Role.LIAISON, Role.VOLUNTEER, Role.BUREAU_STAFF})
+AREA_ROLES = frozenset(
+    {
+        Role.DISTRICT_ADMIN,
+        Role.STREET_STAFF,
+        Role.COMMUNITY_STAFF,
+        Role.LIAISON,
+        Role.VOLUNTEER,
+        Role.BUREAU_STAFF,
+    }
+)
 
 
 class RoleGrant(BaseModel):
-    """A role a user holds on one scope: an area node (and its subtree), a supplier, or a household."""
+    """A role a user holds on one scope: an area node and its subtree, a supplier or a household."""
 
-    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE,
-                             related_name="grants")
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="grants"
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
-    area = models.ForeignKey("areas.Area", verbose_name=_("area"), null=True, blank=True,
-                             on_delete=models.CASCADE, related_name="grants")
-    supplier = models.ForeignKey("supply.Supplier", verbose_name=_("supplier"), null=True,
-                                 blank=True, on_delete=models.CASCADE, related_name="grants")
-    household = models.ForeignKey("areas.Household", verbose_name=_("household"), null=True,
-                                  blank=True, on_delete=models.CASCADE, related_name="grants")
-    granted_by = models.ForeignKey(User, verbose_name=_("granted by"), null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    area = models.ForeignKey(
+        "areas.Area",
+        verbose_name=_("area"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="grants",
+    )
+    supplier = models.ForeignKey(
+        "supply.Supplier",
+        verbose_name=_("supplier"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="grants",
+    )
+    household = models.ForeignKey(
+        "areas.Household",
+        verbose_name=_("household"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="grants",
+    )
+    granted_by = models.ForeignKey(
+        User,
+        verbose_name=_("granted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
@@ -102,22 +141,41 @@ class RoleGrant(BaseModel):
             models.CheckConstraint(
                 name="rolegrant_scope_matches_role",
                 condition=(
-                    Q(role__in=[r.value for r in AREA_ROLES], area__isnull=False,
-                      supplier__isnull=True, household__isnull=True)
-                    | Q(role=Role.SUPPLIER, area__isnull=True, supplier__isnull=False,
-                        household__isnull=True)
-                    | Q(role=Role.RESIDENT, area__isnull=True, supplier__isnull=True,
-                        household__isnull=False)
+                    Q(
+                        role__in=sorted(r.value for r in AREA_ROLES),
+                        area__isnull=False,
+                        supplier__isnull=True,
+                        household__isnull=True,
+                    )
+                    | Q(
+                        role=Role.SUPPLIER,
+                        area__isnull=True,
+                        supplier__isnull=False,
+                        household__isnull=True,
+                    )
+                    | Q(
+                        role=Role.RESIDENT,
+                        area__isnull=True,
+                        supplier__isnull=True,
+                        household__isnull=False,
+                    )
                 ),
             ),
-            models.UniqueConstraint(fields=["user", "role", "area"], condition=Q(area__isnull=False),
-                                    name="rolegrant_user_role_area_unique"),
-            models.UniqueConstraint(fields=["user", "supplier"],
-                                    condition=Q(supplier__isnull=False),
-                                    name="rolegrant_user_supplier_unique"),
-            models.UniqueConstraint(fields=["user", "household"],
-                                    condition=Q(household__isnull=False),
-                                    name="rolegrant_user_household_unique"),
+            models.UniqueConstraint(
+                fields=["user", "role", "area"],
+                condition=Q(area__isnull=False),
+                name="rolegrant_user_role_area_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "supplier"],
+                condition=Q(supplier__isnull=False),
+                name="rolegrant_user_supplier_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "household"],
+                condition=Q(household__isnull=False),
+                name="rolegrant_user_household_unique",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -23,11 +23,20 @@ if TYPE_CHECKING:
 
 # What each role may do, beyond seeing its scope. Kept as data so the
 # permission matrix test and the navigation read the same table.
-BROWSE_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF,
-                          Role.LIAISON, Role.VOLUNTEER, Role.BUREAU_STAFF})
+BROWSE_ROLES = frozenset(
+    {
+        Role.DISTRICT_ADMIN,
+        Role.STREET_STAFF,
+        Role.COMMUNITY_STAFF,
+        Role.LIAISON,
+        Role.VOLUNTEER,
+        Role.BUREAU_STAFF,
+    }
+)
 # Roles that work with households and people (the bureau sees counts only).
-HOUSEHOLD_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF,
-                             Role.LIAISON, Role.VOLUNTEER})
+HOUSEHOLD_ROLES = frozenset(
+    {Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF, Role.LIAISON, Role.VOLUNTEER}
+)
 # Roles that phone residents and so see full numbers within their scope.
 FULL_PHONE_ROLES = HOUSEHOLD_ROLES
 # Roles that keep the register: edit, import, export, give residents accounts.
@@ -103,8 +112,9 @@ class Scope:
             q = own if q is None else q | own
         return Household.objects.filter(q) if q is not None else Household.objects.none()
 
-    def household(self, pk: int, roles: frozenset[str] = HOUSEHOLD_ROLES | {Role.RESIDENT}
-                  ) -> Household:
+    def household(
+        self, pk: int, roles: frozenset[str] = HOUSEHOLD_ROLES | {Role.RESIDENT}
+    ) -> Household:
         try:
             return self.households(roles).select_related("building", "compound").get(pk=pk)
         except (Household.DoesNotExist, ValueError, TypeError):
@@ -120,7 +130,9 @@ class Scope:
         return any(household.building.path.startswith(p) for p in self.paths_for(FULL_PHONE_ROLES))
 
     def can_edit_area(self, area: Area) -> bool:
-        return self.superuser or any(area.path.startswith(p) for p in self.paths_for(REGISTER_ROLES))
+        return self.superuser or any(
+            area.path.startswith(p) for p in self.paths_for(REGISTER_ROLES)
+        )
 
     def require(self, roles: frozenset[str]) -> None:
         if not self.has_any(roles):

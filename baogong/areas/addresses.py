@@ -10,8 +10,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 _FULLWIDTH = str.maketrans(
     "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ－＃",
@@ -25,8 +37,10 @@ _ROOM = r"(?P<room>[A-Za-z]?\d{2,5}[A-Za-z]?)\s*(?:室|号|房)?"
 
 _PATTERNS = [
     # 3号楼2单元502(室), 3栋二单元502, B座1单元1203
-    re.compile(rf"^(?P<building>{_KEY})\s*{_BUILDING_WORD}\s*-?\s*(?P<unit>{_KEY})\s*{_UNIT_WORD}"
-               rf"\s*-?\s*{_ROOM}$"),
+    re.compile(
+        rf"^(?P<building>{_KEY})\s*{_BUILDING_WORD}\s*-?\s*(?P<unit>{_KEY})\s*{_UNIT_WORD}"
+        rf"\s*-?\s*{_ROOM}$"
+    ),
     # 3号楼502, 3栋502, B座1203, 3幢502室
     re.compile(rf"^(?P<building>{_KEY})\s*{_BUILDING_WORD}\s*-?\s*{_ROOM}$"),
     # 5-2-502, 5#2-502, 5/2/502
@@ -146,8 +160,9 @@ def find_address(text: str) -> tuple[Address, tuple[int, int]] | None:
         return None
     g = match.groupdict()
     if g["room"]:
-        address = Address(_normalize_key(g["building"]), unit_key(g["unit"] or ""),
-                          room_key(g["room"]))
+        address = Address(
+            _normalize_key(g["building"]), unit_key(g["unit"] or ""), room_key(g["room"])
+        )
     else:
         address = Address(_normalize_key(g["b2"]), g["u2"] or "", room_key(g["r2"]))
     return address, match.span()

@@ -52,26 +52,39 @@ class Area(BaseModel):
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="children",
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     path = models.CharField(_("path"), max_length=255, db_index=True, editable=False, default="")
     name = models.CharField(_("name"), max_length=100)
     code = models.CharField(_("code"), max_length=32, blank=True)
     rural = models.BooleanField(_("rural"), default=False)
-    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6,
-                                   null=True, blank=True)
-    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6,
-                                    null=True, blank=True)
-    units_count = models.PositiveSmallIntegerField(
-        _("entrances"), default=0, help_text=_("Number of entrances (单元) of a building; 0 if none.")
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
     )
-    containment = models.CharField(_("containment status"), max_length=16,
-                                   choices=Containment.choices, default=Containment.NONE)
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    units_count = models.PositiveSmallIntegerField(
+        _("entrances"),
+        default=0,
+        help_text=_("Number of entrances (单元) of a building; 0 if none."),
+    )
+    containment = models.CharField(
+        _("containment status"),
+        max_length=16,
+        choices=Containment.choices,
+        default=Containment.NONE,
+    )
     containment_since = models.DateField(_("containment since"), null=True, blank=True)
     containment_until = models.DateField(_("containment until"), null=True, blank=True)
     cadence_days = models.PositiveSmallIntegerField(
-        _("ordering interval (days)"), default=3,
+        _("ordering interval (days)"),
+        default=3,
         help_text=_("Minimum days between a household's orders in this compound."),
     )
 
@@ -84,8 +97,9 @@ class Area(BaseModel):
         constraints = [
             # Names are how people find a node: no two siblings share one.
             models.UniqueConstraint(fields=["parent", "name"], name="area_parent_name_unique"),
-            models.UniqueConstraint(fields=["name"], condition=Q(parent__isnull=True),
-                                    name="area_root_name_unique"),
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(parent__isnull=True), name="area_root_name_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(parent__isnull=True) | ~Q(kind="district"),
                 name="area_district_is_root",
@@ -117,14 +131,21 @@ class Gate(BaseModel):
         PICKUP_POINT = "pickup_point", _("pick-up point")
         TRANSFER_STATION = "transfer_station", _("transfer point")
 
-    compound = models.ForeignKey(Area, verbose_name=_("compound"), on_delete=models.CASCADE,
-                                 related_name="gates", limit_choices_to={"kind": Area.Kind.COMPOUND})
+    compound = models.ForeignKey(
+        Area,
+        verbose_name=_("compound"),
+        on_delete=models.CASCADE,
+        related_name="gates",
+        limit_choices_to={"kind": Area.Kind.COMPOUND},
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.GATE)
     name = models.CharField(_("name"), max_length=100)
-    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6,
-                                   null=True, blank=True)
-    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6,
-                                    null=True, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
     notes = models.CharField(_("notes"), max_length=200, blank=True)
 
     class Meta:
@@ -141,20 +162,33 @@ class Gate(BaseModel):
 class Household(BaseModel):
     """One flat: building + entrance + room. Orders, bags and payments belong to it."""
 
-    building = models.ForeignKey(Area, verbose_name=_("building"), on_delete=models.PROTECT,
-                                 related_name="households",
-                                 limit_choices_to={"kind": Area.Kind.BUILDING})
+    building = models.ForeignKey(
+        Area,
+        verbose_name=_("building"),
+        on_delete=models.PROTECT,
+        related_name="households",
+        limit_choices_to={"kind": Area.Kind.BUILDING},
+    )
     # Denormalised from building.parent so compound-wide lists need no join.
-    compound = models.ForeignKey(Area, verbose_name=_("compound"), on_delete=models.PROTECT,
-                                 related_name="compound_households", editable=False)
+    compound = models.ForeignKey(
+        Area,
+        verbose_name=_("compound"),
+        on_delete=models.PROTECT,
+        related_name="compound_households",
+        editable=False,
+    )
     unit = models.CharField(_("entrance"), max_length=8, blank=True)
     floor = models.SmallIntegerField(_("floor"), null=True, blank=True)
     room = models.CharField(_("room"), max_length=16)
     members_count = models.PositiveSmallIntegerField(_("members"), default=1)
     phone = models.CharField(_("contact phone"), max_length=24, blank=True)
     phone_alt = models.CharField(_("second phone"), max_length=24, blank=True)
-    containment = models.CharField(_("containment status"), max_length=16,
-                                   choices=Containment.choices, default=Containment.NONE)
+    containment = models.CharField(
+        _("containment status"),
+        max_length=16,
+        choices=Containment.choices,
+        default=Containment.NONE,
+    )
     containment_since = models.DateField(_("containment since"), null=True, blank=True)
     containment_until = models.DateField(_("containment until"), null=True, blank=True)
     notes = models.CharField(_("notes"), max_length=500, blank=True)
@@ -167,15 +201,18 @@ class Household(BaseModel):
         ordering = ["compound_id", "building_id", "unit", "room"]
         constraints = [
             # The natural key of the register: importing a file twice must not duplicate a flat.
-            models.UniqueConstraint(fields=["building", "unit", "room"],
-                                    name="household_building_unit_room_unique"),
-            models.CheckConstraint(condition=Q(members_count__gte=1),
-                                   name="household_members_positive"),
+            models.UniqueConstraint(
+                fields=["building", "unit", "room"], name="household_building_unit_room_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(members_count__gte=1), name="household_members_positive"
+            ),
         ]
         indexes = [
             # Compound-wide lists sorted the way bags are packed.
-            models.Index(fields=["compound", "building", "unit", "room"],
-                         name="household_compound_order_idx"),
+            models.Index(
+                fields=["compound", "building", "unit", "room"], name="household_compound_order_idx"
+            ),
             # Search by phone.
             models.Index(fields=["phone"], name="household_phone_idx"),
         ]
@@ -200,15 +237,19 @@ class Household(BaseModel):
 class Resident(BaseModel):
     """A person living in a household."""
 
-    household = models.ForeignKey(Household, verbose_name=_("household"),
-                                  on_delete=models.CASCADE, related_name="residents")
+    household = models.ForeignKey(
+        Household, verbose_name=_("household"), on_delete=models.CASCADE, related_name="residents"
+    )
     name = models.CharField(_("name"), max_length=50)
     phone = models.CharField(_("phone"), max_length=24, blank=True)
     is_contact = models.BooleanField(_("household contact"), default=False)
     special_group = models.BooleanField(
-        _("special-care resident"), default=False,
-        help_text=_("Elderly living alone, disabled, pregnant, chronically ill, "
-                    "child in difficulty or household in hardship."),
+        _("special-care resident"),
+        default=False,
+        help_text=_(
+            "Elderly living alone, disabled, pregnant, chronically ill, "
+            "child in difficulty or household in hardship."
+        ),
     )
     needs_door_delivery = models.BooleanField(_("needs door delivery"), default=False)
     notes = models.CharField(_("notes"), max_length=500, blank=True)
@@ -221,8 +262,9 @@ class Resident(BaseModel):
         ordering = ["household_id", "-is_contact", "name"]
         constraints = [
             # The register's natural key for a person: re-importing keeps one row.
-            models.UniqueConstraint(fields=["household", "name"],
-                                    name="resident_household_name_unique"),
+            models.UniqueConstraint(
+                fields=["household", "name"], name="resident_household_name_unique"
+            ),
         ]
         indexes = [models.Index(fields=["phone"], name="resident_phone_idx")]
 

@@ -33,8 +33,9 @@ def set_path(area: Area) -> None:
 
 
 @transaction.atomic
-def area_create(*, parent: Area | None, kind: str, name: str, by: User | None,
-                **fields: Any) -> Area:
+def area_create(
+    *, parent: Area | None, kind: str, name: str, by: User | None, **fields: Any
+) -> Area:
     """Create a node under `parent`; its kind must be the one that belongs there."""
     if parent is None:
         if kind != Area.Kind.DISTRICT:
@@ -44,8 +45,11 @@ def area_create(*, parent: Area | None, kind: str, name: str, by: User | None,
     else:
         _require_register_rights(by, parent)
         if Area.CHILD_KIND.get(parent.kind) != kind:
-            raise InvalidInput(_("A %(child)s cannot be placed under a %(parent)s."),
-                               child=Area.Kind(kind).label, parent=parent.get_kind_display())
+            raise InvalidInput(
+                _("A %(child)s cannot be placed under a %(parent)s."),
+                child=Area.Kind(kind).label,
+                parent=parent.get_kind_display(),
+            )
         fields.setdefault("rural", parent.rural)
     area = Area.objects.create(parent=parent, kind=kind, name=name.strip(), **fields)
     set_path(area)
@@ -59,8 +63,11 @@ def clean_phone(raw: str, *, field: str) -> str:
     try:
         return normalize_phone(raw)
     except PhoneError:
-        raise InvalidInput(_("%(field)s \u201c%(value)s\u201d is not a mainland mobile or "
-                             "landline number."), field=field, value=raw) from None
+        raise InvalidInput(
+            _("%(field)s \u201c%(value)s\u201d is not a mainland mobile or landline number."),
+            field=field,
+            value=raw,
+        ) from None
 
 
 @transaction.atomic
@@ -77,8 +84,9 @@ def household_save(*, household: Household, by: User | None) -> Household:
         household.floor = floor_of(household.room)
     household.phone = clean_phone(household.phone, field=_("Contact phone"))
     household.phone_alt = clean_phone(household.phone_alt, field=_("Second phone"))
-    clash = Household.objects.filter(building=building, unit=household.unit,
-                                     room=household.room).exclude(pk=household.pk)
+    clash = Household.objects.filter(
+        building=building, unit=household.unit, room=household.room
+    ).exclude(pk=household.pk)
     if clash.exists():
         raise InvalidInput(_("This building already has a household in that entrance and room."))
     household._history_user = by
@@ -112,4 +120,3 @@ def resident_delete(*, resident: Resident, by: User | None) -> None:
     _require_register_rights(by, resident.household.building)
     resident._history_user = by
     resident.delete()
-

@@ -38,4 +38,6 @@ def test_mask_phone_hides_the_middle():
 
 def test_find_phones_in_free_text():
     assert find_phones("3号楼502 张三 138-0013-8000 两份 电话0710-3456789") == [
-        "13800138000", "0710-3456789"]
+        "13800138000",
+        "0710-3456789",
+    ]

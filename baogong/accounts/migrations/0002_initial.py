@@ -78,7 +78,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='rolegrant',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('area__isnull', False), ('household__isnull', True), ('role__in', ['volunteer', 'district_admin', 'bureau_staff', 'liaison', 'street_staff', 'community_staff']), ('supplier__isnull', True)), models.Q(('area__isnull', True), ('household__isnull', True), ('role', 'supplier'), ('supplier__isnull', False)), models.Q(('area__isnull', True), ('household__isnull', False), ('role', 'resident'), ('supplier__isnull', True)), _connector='OR'), name='rolegrant_scope_matches_role'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('area__isnull', False), ('household__isnull', True), ('role__in', ['bureau_staff', 'community_staff', 'district_admin', 'liaison', 'street_staff', 'volunteer']), ('supplier__isnull', True)), models.Q(('area__isnull', True), ('household__isnull', True), ('role', 'supplier'), ('supplier__isnull', False)), models.Q(('area__isnull', True), ('household__isnull', False), ('role', 'resident'), ('supplier__isnull', True)), _connector='OR'), name='rolegrant_scope_matches_role'),
         ),
         migrations.AddConstraint(
             model_name='rolegrant',

@@ -34,6 +34,9 @@ INSTALLED_APPS = [
     "baogong.accounts",
     "baogong.areas",
     "baogong.supply",
+    "baogong.demo",
+    "baogong.orders",
+    "baogong.notify",
 ]
 
 MIDDLEWARE = [

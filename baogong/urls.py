@@ -4,12 +4,15 @@ from django.contrib import admin
 from django.urls import include, path
 
 from baogong.accounts.views import home
+from baogong.api import api
 
 urlpatterns = [
     path("", home, name="home"),
     path("", include("baogong.accounts.urls")),
+    path("", include("baogong.orders.urls")),
     path("areas/", include("baogong.areas.urls")),
+    path("supply/", include("baogong.supply.urls")),
+    path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
-

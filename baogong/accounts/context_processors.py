@@ -11,7 +11,9 @@ from baogong.accounts.scoping import (
     ACCOUNT_ADMIN_ROLES,
     BROWSE_ROLES,
     HOUSEHOLD_ROLES,
+    PROXY_ROLES,
     REGISTER_ROLES,
+    ROUND_ROLES,
     scope_for,
 )
 
@@ -31,6 +33,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("areas:import"), _("Import register")))
     if scope.has_any(ACCOUNT_ADMIN_ROLES | REGISTER_ROLES):
         items.append((reverse("accounts:list"), _("Accounts")))
+    if scope.has_any(ROUND_ROLES | PROXY_ROLES) or scope.supplier_ids:
+        items.append((reverse("orders:round_list"), _("Ordering rounds")))
+    if scope.has_any(BROWSE_ROLES) or scope.supplier_ids:
+        items.append((reverse("supply:supplier_list"), _("Suppliers")))
     if scope.has_any(frozenset({Role.RESIDENT})):
+        items.append((reverse("orders:shop"), _("Order supplies")))
+        items.append((reverse("orders:my_orders"), _("My orders")))
         items.append((reverse("areas:my_household"), _("My household")))
     return {"nav_items": items, "scope": scope}

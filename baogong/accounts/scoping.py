@@ -41,6 +41,14 @@ HOUSEHOLD_ROLES = frozenset(
 FULL_PHONE_ROLES = HOUSEHOLD_ROLES
 # Roles that keep the register: edit, import, export, give residents accounts.
 REGISTER_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF})
+# Roles that may enter orders for households of their area (phone, chain, spreadsheet).
+PROXY_ROLES = frozenset(
+    {Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF, Role.LIAISON, Role.VOLUNTEER}
+)
+# Roles that run rounds for their area (open, close, cancel) besides the supplier itself.
+ROUND_ROLES = frozenset(
+    {Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF, Role.LIAISON}
+)
 # Roles that create staff accounts below them.
 ACCOUNT_ADMIN_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.STREET_STAFF})
 

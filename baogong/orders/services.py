@@ -28,7 +28,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from baogong.accounts.models import Role
-from baogong.accounts.scoping import scope_for
+from baogong.accounts.scoping import PROXY_ROLES, ROUND_ROLES, scope_for
 from baogong.areas.models import Area, Household
 from baogong.core.errors import InvalidInput, NotAllowed
 from baogong.notify.services import notify
@@ -50,14 +50,6 @@ if TYPE_CHECKING:
     from baogong.accounts.models import User
     from baogong.supply.models import Package, Supplier
 
-# Roles that may enter orders for households of their area (phone, chain, spreadsheet).
-PROXY_ROLES = frozenset(
-    {Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF, Role.LIAISON, Role.VOLUNTEER}
-)
-# Roles that run rounds for their area (open, close, cancel) besides the supplier itself.
-ROUND_ROLES = frozenset(
-    {Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF, Role.LIAISON}
-)
 CHANNELS_FOR_STAFF = frozenset({Order.Channel.PROXY, Order.Channel.CHAIN, Order.Channel.EXCEL})
 
 

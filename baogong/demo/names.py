@@ -13,6 +13,7 @@ import random
 from collections.abc import Collection
 from enum import Enum
 
+# fmt: off
 # The most common surnames with rough weights (per mille of the population), so
 # a register of a thousand people has many 王, 李 and 张 and a few 覃 and 向.
 _SURNAMES: tuple[tuple[str, float], ...] = (
@@ -30,6 +31,7 @@ _SURNAMES: tuple[tuple[str, float], ...] = (
     ("顾", 2), ("毛", 2), ("郝", 2), ("龚", 2), ("邵", 2), ("万", 2), ("钱", 2), ("严", 2),
     ("覃", 1), ("武", 1), ("戴", 1), ("莫", 1), ("孔", 1), ("向", 1), ("汤", 1), ("欧阳", 0.5),
 )
+# fmt: on
 SURNAMES: tuple[str, ...] = tuple(s for s, _ in _SURNAMES)
 # Cumulative, so each draw is a bisect rather than a sum over the table (a
 # 100,000-household city draws a surname per person).
@@ -51,6 +53,7 @@ class Generation(Enum):
 
 # Whole given names typical of each generation, and characters that compose
 # more of them, so that a large city does not repeat the same few names.
+# fmt: off
 _GIVEN: dict[tuple[Generation, Gender], tuple[tuple[str, ...], str, str]] = {
     (Generation.ELDER, Gender.MALE): (
         ("建国", "国华", "德明", "志强", "建华", "国庆", "振华", "长春", "文斌", "保国", "树林",
@@ -89,6 +92,7 @@ _GIVEN: dict[tuple[Generation, Gender], tuple[tuple[str, ...], str, str]] = {
         "涵怡萱诺桐欣嫣妍汐琪冉然瑶彤琳",
     ),
 }
+# fmt: on
 
 
 def surname(rng: random.Random) -> str:
@@ -108,9 +112,14 @@ def given_name(rng: random.Random, gender: Gender, generation: Generation) -> st
     return name
 
 
-def person_name(rng: random.Random, *, family: str | None = None,
-                gender: Gender | None = None, generation: Generation = Generation.ADULT,
-                taken: Collection[str] = ()) -> str:
+def person_name(
+    rng: random.Random,
+    *,
+    family: str | None = None,
+    gender: Gender | None = None,
+    generation: Generation = Generation.ADULT,
+    taken: Collection[str] = (),
+) -> str:
     """Draw a full name (surname + given name) that is not in `taken`.
 
     `taken` holds names already used in the same household: the register keys
@@ -134,6 +143,7 @@ def person_name(rng: random.Random, *, family: str | None = None,
 
 # Words that real street offices, communities and compounds are named after:
 # landmarks, rivers, virtues, flowers, and the 1950s–1990s vocabulary of work units.
+# fmt: off
 PLACE_WORDS: tuple[str, ...] = (
     "长虹", "锦绣", "阳光", "幸福", "汉江", "春华", "翠苑", "金色", "丽景", "御景", "东方",
     "滨江", "清河", "紫荆", "桂花", "和平", "建设", "人民", "园林", "红星", "新华", "银河",
@@ -148,6 +158,7 @@ COMPOUND_SUFFIXES: tuple[str, ...] = (
     "佳园", "宿舍",
 )
 _PHASES: tuple[str, ...] = ("二期", "三期", "四期", "五期", "六期", "七期", "八期", "九期")
+# fmt: on
 
 
 def place_name(rng: random.Random, suffix: str, taken: Collection[str]) -> str:

@@ -69,3 +69,35 @@ def user_with_role(db):
         return user
 
     return make
+
+
+@pytest.fixture
+def make_register(tmp_path):
+    """Write a register workbook (.xlsx) into tmp_path and return its path.
+
+    `title` adds a title row above the headings, as real registers have.
+    """
+    counter = iter(range(1, 1000))
+
+    def make(headings: list[str], rows: list[list], *, title: str | None = None,
+             name: str | None = None):
+        from openpyxl import Workbook
+
+        workbook = Workbook()
+        sheet = workbook.active
+        if title:
+            sheet.append([title])
+        sheet.append(headings)
+        for row in rows:
+            sheet.append(row)
+        path = tmp_path / (name or f"register-{next(counter)}.xlsx")
+        workbook.save(path)
+        return path
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2 at full strength costs ~0.3 s per user; tests make hundreds of users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

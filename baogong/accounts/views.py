@@ -31,8 +31,10 @@ def home(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     if scope.has_any(BROWSE_ROLES):
         return redirect("areas:browse")
+    if scope.supplier_ids:
+        return redirect("supply:supplier_list")
     if scope.has_any(frozenset({Role.RESIDENT})):
-        return redirect("areas:my_household")
+        return redirect("orders:shop")
     return redirect("accounts:profile")
 
 

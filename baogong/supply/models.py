@@ -76,6 +76,8 @@ class Outlet(BaseModel):
         _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
     )
 
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
     class Meta:
         verbose_name = _("outlet")
         verbose_name_plural = _("outlets")
@@ -194,6 +196,8 @@ class PackageLine(models.Model):
     )
     unit = models.CharField(_("unit"), max_length=10, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("package line")

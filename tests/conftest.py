@@ -98,6 +98,16 @@ def make_register(tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def english_unless_browser(request, settings):
+    """Assertions read English msgids; browser tests keep the Chinese default for screenshots.
+
+    Tests of the Chinese interface itself set LANGUAGE_CODE back to "zh-hans".
+    """
+    if request.node.get_closest_marker("browser") is None:
+        settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """PBKDF2 at full strength costs ~0.3 s per user; tests make hundreds of users."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

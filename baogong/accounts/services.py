@@ -89,7 +89,7 @@ def _find_or_create_user(*, phone: str, name: str, by: User) -> tuple[User, str 
         phone = normalize_phone(phone)
     except PhoneError:
         raise InvalidInput(
-            _("\u201c%(value)s\u201d is not a mainland mobile number."), value=phone
+            _("“%(value)s” is not a mainland mobile number."), value=phone
         ) from None
     if not name.strip():
         raise InvalidInput(_("Please enter the person's name."))

@@ -64,7 +64,7 @@ def clean_phone(raw: str, *, field: str) -> str:
         return normalize_phone(raw)
     except PhoneError:
         raise InvalidInput(
-            _("%(field)s \u201c%(value)s\u201d is not a mainland mobile or landline number."),
+            _("%(field)s “%(value)s” is not a mainland mobile or landline number."),
             field=field,
             value=raw,
         ) from None

@@ -154,6 +154,16 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
         Round.State.CANCELLED,
     ),
 }
+# How each action reads in "A round that is … cannot be …".
+ACTION_LABELS = {
+    "open": _("opened"),
+    "close": _("closed"),
+    "confirm": _("confirmed"),
+    "dispatch": _("dispatched"),
+    "deliver": _("marked delivered"),
+    "settle": _("settled"),
+    "cancel": _("cancelled"),
+}
 # Only the supplier confirms and dispatches what it will deliver.
 SUPPLIER_ONLY_ACTIONS = frozenset({"confirm", "dispatch"})
 
@@ -182,7 +192,7 @@ def round_transition(*, round_: Round, action: str, by: User | None, reason: str
     if round_.state == target:
         return round_
     if round_.state not in sources:
-        raise BadTransition(state=round_.get_state_display(), action=action)
+        raise BadTransition(state=round_.get_state_display(), action=ACTION_LABELS[action])
     round_.state = target
     if action in ("close", "cancel"):
         round_.closed_reason = reason[:100]
@@ -224,7 +234,7 @@ def _tell_round_people(round_: Round, *, kind: str, reason: str = "") -> None:
             "user_id", flat=True
         )
     )
-    subject = _("Round \u201c%(title)s\u201d is now %(state)s") % {
+    subject = _("Round “%(title)s” is now %(state)s") % {
         "title": round_.title,
         "state": round_.get_state_display(),
     }

@@ -19,7 +19,8 @@ def test_login_accepts_the_number_written_any_usual_way(client, person, typed):
     assert client.session.get("_auth_user_id") == str(person.pk)
 
 
-def test_wrong_password_says_so_in_chinese_by_default(client, person):
+def test_wrong_password_says_so_in_chinese_by_default(client, person, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
     response = client.post(reverse("accounts:login"),
                            {"username": person.phone, "password": "wrong"})
     assert response.status_code == 200

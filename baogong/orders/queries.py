@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -39,7 +39,7 @@ from baogong.areas.addresses import (
 )
 from baogong.areas.models import Area, Household, Resident
 from baogong.areas.queries import natural_key
-from baogong.core.phones import PhoneError, normalize_phone
+from baogong.core.phones import PhoneError, mask_phone, normalize_phone
 from baogong.orders.models import Offer, Order, OrderLine, Round, RoundArea
 from baogong.supply.models import PackageLine
 
@@ -343,60 +343,107 @@ def round_counts(round_: Round, compound_ids: list[int]) -> RoundCounts:
 
 
 @dataclass
+class ChaseHousehold:
+    """A household to phone: where it is and the number the user may see."""
+
+    pk: int
+    place: str  # entrance and room within the building: "2单元502"
+    address: str  # with the building: "3号楼2单元502"
+    phone: str  # full or masked, as the user may see it; "" if none
+    full_phone: bool
+    ordered_elsewhere_at: dt.datetime | None  # a live order in another round, inside cadence
+
+
+@dataclass
 class ChaseBuilding:
     """One building's households that have not ordered in the round yet."""
 
+    building_id: int
     compound: str
     building: str
-    households: list[Household] = field(default_factory=list)
+    count: int
+    households: list[ChaseHousehold] | None = None  # None until asked for (they can be many)
+
+
+def _not_ordered(scope: Scope, round_: Round, compound_ids: list[int]) -> QuerySet[Household]:
+    ordered = Order.objects.filter(round=round_, state=Order.State.PLACED).values("household_id")
+    return round_reach(scope, round_, compound_ids).exclude(pk__in=ordered)
+
+
+def round_chase_buildings(
+    scope: Scope, round_: Round, compound_ids: list[int]
+) -> list[ChaseBuilding]:
+    """Per building, how many households in the user's reach have not ordered (1 query)."""
+    rows = (
+        _not_ordered(scope, round_, compound_ids)
+        .values("building_id", "building__name", "compound__name")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("building_id", "compound__name", "building__name", "n")
+    )
+    groups = [ChaseBuilding(pk, compound, name, n) for pk, compound, name, n in rows]
+    return sorted(groups, key=lambda g: (natural_key(g.compound), natural_key(g.building)))
 
 
 def round_not_ordered(
-    scope: Scope, round_: Round, compound_ids: list[int], *, now: dt.datetime | None = None
-) -> list[ChaseBuilding]:
-    """Households in the user's reach with no live order in the round, by building (2 queries).
+    scope: Scope,
+    round_: Round,
+    compound_ids: list[int],
+    building_id: int,
+    *,
+    now: dt.datetime | None = None,
+) -> list[ChaseHousehold]:
+    """One building's households in the user's reach with no live order in the round,
+    by entrance and room (2 queries).
 
-    Each household gets `ordered_elsewhere_at`: the time of a live order in another round
-    inside its compound's cadence window (it cannot order now, so chasing it is pointless),
-    else None; and `full_phone`: whether the user may see its whole number.
+    `ordered_elsewhere_at` is the time of a live order in another round inside the
+    compound's cadence window: such a household cannot order now, so chasing it is
+    pointless.
     """
+    from baogong.accounts.scoping import FULL_PHONE_ROLES
+
     now = now or timezone.now()
-    ordered = Order.objects.filter(round=round_, state=Order.State.PLACED).values("household_id")
-    households = list(
-        round_reach(scope, round_, compound_ids)
-        .exclude(pk__in=ordered)
-        .select_related("building", "compound")
-        .order_by("building_id", "unit", "room", "pk")
-    )
-    longest = max((h.compound.cadence_days for h in households), default=0)
+    households = _not_ordered(scope, round_, compound_ids).filter(building_id=building_id)
+    rows = list(
+        households.values_list(
+            "pk", "unit", "room", "phone", "building__name", "building__path",
+            "compound__cadence_days",
+        )
+    )  # fmt: skip
+    if not rows:
+        return []
+    cadence = rows[0][6]
     recent: dict[int, dt.datetime] = {}
-    if longest:
+    if cadence:
         recent = dict(
             Order.objects.filter(
-                household__in=[h.pk for h in households],
+                household__in=households.values("pk"),
                 state=Order.State.PLACED,
-                placed_at__gt=now - dt.timedelta(days=longest),
+                placed_at__gt=now - dt.timedelta(days=cadence),
             )
             .exclude(round=round_)
             .values("household_id")
             .annotate(last=Max("placed_at"))
             .values_list("household_id", "last")
         )
-    groups: dict[int, ChaseBuilding] = {}
-    for household in households:
-        last = recent.get(household.pk)
-        window = dt.timedelta(days=household.compound.cadence_days)
-        household.ordered_elsewhere_at = last if last and last > now - window else None
-        household.full_phone = scope.sees_full_phone(household)
-        group = groups.get(household.building_id)
-        if group is None:
-            group = groups[household.building_id] = ChaseBuilding(
-                household.compound.name, household.building.name
+    # The rule of Scope.sees_full_phone, once for the building (staff see by their subtree).
+    path = rows[0][5]
+    full = scope.superuser or any(path.startswith(p) for p in scope.paths_for(FULL_PHONE_ROLES))
+    found = []
+    for pk, unit, room, phone, building, _path, _cadence in rows:
+        place = f"{unit}单元{room}" if unit else room
+        found.append(
+            ChaseHousehold(
+                pk=pk,
+                place=place,
+                address=f"{building}{place}",
+                phone=phone if full else mask_phone(phone),
+                full_phone=full,
+                ordered_elsewhere_at=recent.get(pk),
             )
-        group.households.append(household)
-    for group in groups.values():
-        group.households.sort(key=lambda h: (natural_key(h.unit), natural_key(h.room)))
-    return sorted(groups.values(), key=lambda g: (natural_key(g.compound), natural_key(g.building)))
+        )
+    found.sort(key=lambda h: natural_key(h.place))
+    return found
 
 
 def round_recent_orders(

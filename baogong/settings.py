@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "simple_history",
+    "ninja",  # serves the Swagger UI assets of /api/docs locally (no CDN)
     "axes",
     "django_tasks",
     "django_tasks_db",

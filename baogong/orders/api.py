@@ -1,0 +1,364 @@
+"""Platform API for rounds and orders: a supplier's or platform's system, with a token.
+
+A client sees only its supplier's rounds (drafts excluded) and their orders;
+anything else is a 404, as if it did not exist. Every write goes through
+services.order_place / order_cancel with channel=API, so the same rules hold as
+for every other channel. Writes carry an Idempotency-Key (see api_auth).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from ninja import Header, Router, Status
+
+from baogong.areas.addresses import AddressError, building_key, parse_address, room_key, unit_key
+from baogong.areas.models import Area, Household
+from baogong.core.errors import InvalidInput, NotFound
+from baogong.orders import services
+from baogong.orders.api_auth import TokenAuth, idempotent, request_fingerprint
+from baogong.orders.errors import UnknownOffer
+from baogong.orders.models import ApiClient, Offer, Order, OrderLine, Round, RoundArea
+from baogong.orders.schemas import (
+    CompoundOut,
+    Error,
+    OrderIn,
+    OrderOut,
+    OrderPage,
+    OrderUpdateIn,
+    OrderWriteOut,
+    RoundOut,
+)
+from baogong.supply.models import PackageLine
+
+router = Router(auth=TokenAuth(), tags=["rounds and orders"])
+
+ERRORS = {401: Error, 403: Error, 404: Error, 409: Error, 422: Error}
+RECENT = dt.timedelta(days=30)  # closed rounds stay listed this long after their cut-off
+KEY_HEADER = "Idempotency-Key"
+KEY_HELP = "A unique string per write; a retry with the same key gets the first response."
+
+
+# What placing an order and its response read of a household: fewer columns, less to compile.
+HOUSEHOLD_FIELDS = (
+    *("unit", "room", "phone", "building__name", "building__path", "building__parent_id"),
+    *("compound__name", "compound__cadence_days", "compound__path"),
+)
+
+
+class HouseholdNotFound(InvalidInput):
+    code = "household_not_found"
+    default_message = _("No household at %(address)s in this round's compounds.")
+
+
+class AmbiguousAddress(InvalidInput):
+    code = "ambiguous_address"
+    default_message = _(
+        "%(address)s exists in several of this round's compounds (%(compounds)s); send compound_id."
+    )
+
+
+class BadAddress(InvalidInput):
+    code = "bad_address"
+    default_message = _("Not an address: %(address)s.")
+
+
+# --- lookups (scoped to the client's supplier) -----------------------------------------
+
+
+def _rounds(client: ApiClient) -> QuerySet[Round]:
+    return Round.objects.filter(supplier_id=client.supplier_id).exclude(state=Round.State.DRAFT)
+
+
+def _round(client: ApiClient, round_id: int) -> Round:
+    try:
+        # Callers use the id and supplier; order_place reads the round afresh anyway.
+        return _rounds(client).only("id", "supplier_id", "state").get(pk=round_id)
+    except Round.DoesNotExist:
+        raise NotFound() from None
+
+
+def _orders(client: ApiClient) -> QuerySet[Order]:
+    lines = OrderLine.objects.select_related("offer").order_by("offer__position", "offer_id")
+    return (
+        Order.objects.filter(round__supplier_id=client.supplier_id)
+        .select_related("round", "household__building", "household__compound")
+        .prefetch_related(Prefetch("lines", queryset=lines))
+    )
+
+
+def _order(client: ApiClient, order_id: int) -> Order:
+    try:
+        return _orders(client).get(pk=order_id)
+    except Order.DoesNotExist:
+        raise NotFound() from None
+
+
+def _compounds(round_ids: list[int]) -> dict[int, list[CompoundOut]]:
+    """The compounds each round serves, a whole community standing for its compounds."""
+    served = list(
+        RoundArea.objects.filter(round_id__in=round_ids).values_list(
+            "round_id", "area__kind", "area__path"
+        )
+    )
+    if not served:
+        return {}
+    under = Q()
+    for _round_id, _kind, path in served:
+        under |= Q(path__startswith=path)
+    compounds = list(
+        Area.objects.filter(under, kind=Area.Kind.COMPOUND)
+        .select_related("parent")
+        .order_by("path")
+    )
+    result: dict[int, list[CompoundOut]] = {pk: [] for pk in round_ids}
+    for round_id, _kind, path in served:
+        result[round_id] += [
+            CompoundOut(id=c.pk, name=c.name, community=c.parent.name if c.parent else "")
+            for c in compounds
+            if c.path.startswith(path)
+        ]
+    return result
+
+
+def _rounds_out(rounds: QuerySet[Round]) -> list[RoundOut]:
+    rounds = list(
+        rounds.prefetch_related(
+            Prefetch("offers", queryset=Offer.objects.select_related("package")),
+            Prefetch("offers__package__lines", queryset=PackageLine.objects.all()),
+        )
+    )
+    compounds = _compounds([r.pk for r in rounds])
+    return [RoundOut.of(r, compounds.get(r.pk, [])) for r in rounds]
+
+
+def _round_compound_ids(round_: Round) -> list[int]:
+    served = list(RoundArea.objects.filter(round=round_).values_list("area__kind", "area__path"))
+    direct = Q(pk__in=[])
+    for _kind, path in served:
+        direct |= Q(path__startswith=path)
+    return list(Area.objects.filter(direct, kind=Area.Kind.COMPOUND).values_list("pk", flat=True))
+
+
+def _find_household(round_: Round, payload: OrderIn) -> Household:
+    """The household at the payload's address among the round's compounds (or compound_id).
+
+    Building names vary (3号楼, 3栋, 三号楼), so candidates are fetched by room and
+    compared by building key. A compound_id outside the round is left for
+    order_place to refuse (not_in_round_area).
+    """
+    text = payload.address_text or ""
+    try:
+        if payload.address is not None:
+            given = payload.address
+            address_text = "-".join(p for p in (given.building, given.unit, given.room) if p)
+            wanted = (
+                building_key(payload.address.building),
+                unit_key(payload.address.unit),
+                room_key(payload.address.room),
+            )
+        else:
+            address = parse_address(text)
+            address_text = text
+            wanted = address.natural_key
+    except AddressError:
+        raise BadAddress(address=text or str(payload.address)) from None
+    compound_ids = (
+        [payload.compound_id] if payload.compound_id is not None else _round_compound_ids(round_)
+    )
+    # Buildings first (tens of names per compound, compared by key in Python), then the
+    # flat by its unique (building, unit, room) index: two small indexed queries.
+    # (No ORDER BY on these two: compiling one costs more than running the query.)
+    buildings = Area.objects.filter(parent_id__in=compound_ids, kind=Area.Kind.BUILDING).order_by()
+    building_ids = [
+        pk for pk, name in buildings.values_list("pk", "name") if building_key(name) == wanted[0]
+    ]
+    households = Household.objects.filter(building_id__in=building_ids, room=wanted[2])
+    if wanted[1]:
+        households = households.filter(unit=wanted[1])
+    households = households.select_related("building", "compound").only(*HOUSEHOLD_FIELDS)
+    candidates = sorted(households.order_by()[:20], key=lambda h: h.pk)
+    # "3号楼502" names no entrance: it matches the one flat 502 of building 3, if only one.
+    exact = [h for h in candidates if h.unit == wanted[1]]
+    matches = exact or ([] if wanted[1] else candidates)
+    if not matches:
+        raise HouseholdNotFound(address=address_text)
+    if len(matches) > 1:
+        raise AmbiguousAddress(
+            address=address_text,
+            compounds=", ".join(f"{h.compound.name} ({h.compound_id})" for h in matches),
+        )
+    return matches[0]
+
+
+def _offer_lines(round_: Round, payload: OrderIn | OrderUpdateIn) -> dict[Offer, int]:
+    """Offer → quantity from the payload's option codes; an unknown code is refused."""
+    offers = {offer.code: offer for offer in Offer.objects.filter(round=round_).order_by()}
+    lines = {}
+    for line in payload.lines:
+        offer = offers.get(line.offer_code.strip().upper())
+        if offer is None:
+            raise UnknownOffer()
+        lines[offer] = line.quantity
+    return lines
+
+
+def _order_out(order: Order) -> OrderOut:
+    return OrderOut.of(order, list(order.lines.all()))
+
+
+def _order_created(
+    order: Order, *, household: Household, lines: dict[Offer, int], external_ref: str
+) -> dict:
+    """The response body of a placement, as stored for replays (JSON types only).
+
+    The lines are the ones just written; they are read back only if the amount shows
+    a price changed in between. This runs while the offer rows are locked, so every
+    query saved here shortens the queue of orders waiting for them.
+    """
+    order.household = household
+    written = [
+        OrderLine(order=order, offer=offer, quantity=quantity, unit_price=offer.price)
+        for offer, quantity in sorted(
+            lines.items(), key=lambda item: (item[0].position, item[0].pk)
+        )
+    ]
+    if sum(line.amount for line in written) != order.amount_due:
+        written = list(
+            OrderLine.objects.filter(order=order)
+            .select_related("offer")
+            .order_by("offer__position", "offer_id")
+        )
+    body = OrderOut.of(order, written)
+    return {**body.model_dump(mode="json"), "external_ref": external_ref}
+
+
+# --- endpoints ------------------------------------------------------------------------
+
+
+@router.get("/rounds", response={200: list[RoundOut], **ERRORS})
+def round_list(request: HttpRequest, state: str | None = None) -> list[RoundOut]:
+    """Open rounds of your supplier, and those whose cut-off passed less than 30 days ago."""
+    rounds = _rounds(request.auth)
+    if state:
+        rounds = rounds.filter(state=state)
+    else:
+        rounds = rounds.filter(
+            Q(state=Round.State.OPEN) | Q(cutoff_at__gte=timezone.now() - RECENT)
+        )
+    return _rounds_out(rounds)
+
+
+@router.get("/rounds/{round_id}", response={200: RoundOut, **ERRORS})
+def round_detail(request: HttpRequest, round_id: int) -> RoundOut:
+    found = _rounds_out(_rounds(request.auth).filter(pk=round_id))
+    if not found:
+        raise NotFound()
+    return found[0]
+
+
+@router.post("/rounds/{round_id}/orders", response={201: OrderWriteOut, **ERRORS})
+def order_create(
+    request: HttpRequest,
+    round_id: int,
+    payload: OrderIn,
+    idempotency_key: str = Header(..., alias=KEY_HEADER, description=KEY_HELP),
+) -> Status:
+    """Place the order of the household at `address`, or replace the lines of its order."""
+    client = request.auth
+
+    def place() -> tuple[int, dict]:
+        round_ = _round(client, round_id)
+        household = _find_household(round_, payload)
+        lines = _offer_lines(round_, payload)
+        order = services.order_place(
+            round_=round_,
+            household=household,
+            lines={offer.pk: quantity for offer, quantity in lines.items()},
+            channel=Order.Channel.API,
+            by=None,
+            api_client=client,
+            note=payload.note,
+        )
+        body = _order_created(
+            order, household=household, lines=lines, external_ref=payload.external_ref
+        )
+        return 201, body
+
+    fingerprint = request_fingerprint(request, payload.model_dump(mode="json"))
+    return Status(*idempotent(client, key=idempotency_key, fingerprint=fingerprint, action=place))
+
+
+@router.get("/orders/{order_id}", response={200: OrderOut, **ERRORS})
+def order_detail(request: HttpRequest, order_id: int) -> OrderOut:
+    return _order_out(_order(request.auth, order_id))
+
+
+@router.put("/orders/{order_id}", response={200: OrderOut, **ERRORS})
+def order_update(
+    request: HttpRequest,
+    order_id: int,
+    payload: OrderUpdateIn,
+    idempotency_key: str | None = Header(None, alias=KEY_HEADER, description=KEY_HELP),
+) -> Status:
+    """Replace the order's lines (and note); the same rules as placing it apply."""
+    client = request.auth
+
+    def replace() -> tuple[int, dict]:
+        order = _order(client, order_id)
+        services.order_place(
+            round_=order.round,
+            household=order.household,
+            lines={o.pk: qty for o, qty in _offer_lines(order.round, payload).items()},
+            channel=Order.Channel.API,
+            by=None,
+            api_client=client,
+            note=order.note if payload.note is None else payload.note,
+        )
+        return 200, _order_out(_order(client, order_id)).model_dump(mode="json")
+
+    fingerprint = request_fingerprint(request, payload.model_dump(mode="json"))
+    return Status(*idempotent(client, key=idempotency_key, fingerprint=fingerprint, action=replace))
+
+
+@router.delete("/orders/{order_id}", response={200: OrderOut, **ERRORS})
+def order_delete(
+    request: HttpRequest,
+    order_id: int,
+    idempotency_key: str | None = Header(None, alias=KEY_HEADER, description=KEY_HELP),
+) -> Status:
+    """Cancel the order before cut-off and give its stock back; cancelling twice is fine."""
+    client = request.auth
+
+    def cancel() -> tuple[int, dict]:
+        order = _order(client, order_id)
+        services.order_cancel(order=order, by=None, api_client=client)
+        return 200, _order_out(_order(client, order_id)).model_dump(mode="json")
+
+    fingerprint = request_fingerprint(request, None)
+    return Status(*idempotent(client, key=idempotency_key, fingerprint=fingerprint, action=cancel))
+
+
+@router.get("/rounds/{round_id}/orders", response={200: OrderPage, **ERRORS})
+def round_orders(
+    request: HttpRequest,
+    round_id: int,
+    page: int = 1,
+    page_size: int = 100,
+) -> OrderPage:
+    """The round's orders (live and cancelled), oldest first, phones masked; up to 500 a page."""
+    round_ = _round(request.auth, round_id)
+    page_size = min(max(page_size, 1), 500)
+    orders = _orders(request.auth).filter(round=round_).order_by("pk")
+    count = orders.count()
+    pages = max(math.ceil(count / page_size), 1)
+    page = min(max(page, 1), pages)
+    items = orders[(page - 1) * page_size : page * page_size]
+    return OrderPage(
+        count=count, page=page, pages=pages, items=[_order_out(order) for order in items]
+    )

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -208,11 +208,17 @@ def round_transition(*, round_: Round, action: str, by: User | None, reason: str
 
 def round_close_if_done(round_id: int) -> bool:
     """Close an open round that reached its capacity or sold every offer; True if it did."""
-    round_ = Round.objects.get(pk=round_id)
-    if round_.state != Round.State.OPEN:
+    round_ = (
+        Round.objects.filter(pk=round_id, state=Round.State.OPEN)
+        .annotate(
+            unsold=Exists(Offer.objects.filter(round=OuterRef("pk"), sold__lt=F("stock_cap")))
+        )
+        .first()
+    )
+    if round_ is None:
         return False
     full = round_.capacity is not None and round_.orders_count >= round_.capacity
-    sold_out = not round_.offers.filter(sold__lt=F("stock_cap")).exists()
+    sold_out = not round_.unsold
     if not (full or sold_out):
         return False
     reason = str(_("capacity reached") if full else _("sold out"))
@@ -414,6 +420,7 @@ def order_place(
     new_quantities = {offer_id: qty for offer_id, (_offer, qty) in resolved.items()}
     amount = sum((offer.price * qty for offer, qty in resolved.values()), Decimal("0.00"))
 
+    order_had_lines = order is not None
     if order is None:
         order = Order(
             round=round_,
@@ -431,11 +438,7 @@ def order_place(
         order.placed_at = now
     order._history_user = by
     _save_with_unique_pickup_code(order)
-    OrderLine.objects.filter(order=order).exclude(offer_id__in=new_quantities).delete()
-    for offer_id, (offer, qty) in resolved.items():
-        OrderLine.objects.update_or_create(
-            order=order, offer_id=offer_id, defaults={"quantity": qty, "unit_price": offer.price}
-        )
+    _write_lines(order, resolved, had_lines=order_had_lines)
     # Hot rows last: stock and capacity (see module docstring).
     deltas = {
         k: new_quantities.get(k, 0) - old_quantities.get(k, 0)
@@ -445,6 +448,23 @@ def order_place(
     _take_stock(deltas)
     transaction.on_commit(lambda: round_close_if_done(round_.pk))
     return order
+
+
+def _write_lines(order: Order, resolved: dict[int, tuple[Offer, int]], *, had_lines: bool) -> None:
+    """Write the order's lines: one INSERT for a new order, else drop, update and add."""
+    if not had_lines:
+        OrderLine.objects.bulk_create(
+            [
+                OrderLine(order=order, offer_id=offer_id, quantity=qty, unit_price=offer.price)
+                for offer_id, (offer, qty) in resolved.items()
+            ]
+        )
+        return
+    OrderLine.objects.filter(order=order).exclude(offer_id__in=resolved).delete()
+    for offer_id, (offer, qty) in resolved.items():
+        OrderLine.objects.update_or_create(
+            order=order, offer_id=offer_id, defaults={"quantity": qty, "unit_price": offer.price}
+        )
 
 
 def _save_with_unique_pickup_code(order: Order) -> None:

@@ -32,6 +32,7 @@ from baogong.core.errors import InvalidInput
 from baogong.demo import fancheng
 from baogong.demo.citygen import BuildingSpec, CitySpec
 from baogong.demo.fastinsert import RowInserter, copy_to_history
+from baogong.demo.ordering import DemoOrdering, demo_ordering
 from baogong.supply.models import Supplier
 
 if TYPE_CHECKING:
@@ -328,11 +329,13 @@ class DemoResult:
     password: str
     logins: list[DemoLogin]
     restored: list[str]  # what a re-run found missing and created again
+    ordering: DemoOrdering  # suppliers' outlets and catalogs, rounds and orders (ordering.py)
 
 
 @transaction.atomic
 def demo_load(*, by: User | None = None) -> DemoResult:
-    """Load the Fancheng demo district, its suppliers and one login per role.
+    """Load the Fancheng demo district, its suppliers and one login per role, then the
+    suppliers' outlets, catalogs and rounds with orders (`ordering.demo_ordering`).
 
     Idempotent: the district is written only if no district of its name
     exists; suppliers, users and grants are created only where missing, and
@@ -353,6 +356,7 @@ def demo_load(*, by: User | None = None) -> DemoResult:
     writer = _Writer(by=by, reason="load_demo", history=True)
     suppliers, new_suppliers = _ensure_suppliers(writer, plan)
     logins, new_users, new_grants = _ensure_accounts(writer, plan, district, suppliers)
+    ordering = demo_ordering(plan=plan, district=district, suppliers=suppliers)
     restored = (
         []
         if created
@@ -362,6 +366,7 @@ def demo_load(*, by: User | None = None) -> DemoResult:
                 ("supplier(s)", new_suppliers),
                 ("login(s)", new_users),
                 ("role grant(s)", new_grants),
+                *((f"{what}(s)", n) for what, n in ordering.created.items()),
             )
             if count
         ]
@@ -373,6 +378,7 @@ def demo_load(*, by: User | None = None) -> DemoResult:
         password=fancheng.DEMO_PASSWORD,
         logins=logins,
         restored=restored,
+        ordering=ordering,
     )
 
 

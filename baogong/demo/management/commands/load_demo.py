@@ -12,6 +12,7 @@ from django.utils import translation
 from baogong.accounts.models import Role
 from baogong.core.errors import DomainError
 from baogong.demo.fancheng import SUPERUSER
+from baogong.demo.ordering import summary_lines
 from baogong.demo.services import DemoResult, demo_load
 
 
@@ -47,6 +48,8 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(_login_table(result))
         self.stdout.write(f"\nPassword for every demo login: {result.password}")
+        self.stdout.write("")
+        self.stdout.write("\n".join(summary_lines(result.ordering)))
 
 
 def _width(text: str) -> int:

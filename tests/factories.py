@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import factory
 
-from baogong.accounts.models import Role, RoleGrant, User
+from baogong.accounts.models import RoleGrant, User
 from baogong.areas.models import Area, Household, Resident
 from baogong.areas.services import area_create
 
@@ -19,7 +19,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "test-pass-123")
 
     @factory.post_generation
-    def save_password(obj, create, extracted, **kwargs):  # noqa: N805
+    def save_password(obj, create, extracted, **kwargs):
         if create:
             obj.save()
 

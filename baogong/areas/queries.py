@@ -1,16 +1,15 @@
 """Reads for the area and household pages, shared with exports.
 
-Counts under a node come from a few grouped aggregate queries (one per
-table), never one query per row: areas are grouped by the node whose subtree
-holds them (a CASE over path prefixes), households and residents by their
-compound's or building's path, which is then mapped to the node in Python.
+Counts under a node come from a few grouped aggregate queries, never one
+query per row: areas are grouped by the node whose subtree holds them (a CASE
+over path prefixes), households and residents by their compound or building
+id, which is then mapped to the node in Python.
 The number of queries does not grow with the number of nodes or households.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -90,7 +89,7 @@ def count_under(nodes: Sequence[Area]) -> dict[int, AreaCounts]:
     """Count compounds, buildings, sealed buildings, households and residents under each node.
 
     `nodes` must not contain one another (siblings, or a user's root areas).
-    Three queries whatever the size of the tree; a node counts itself (a
+    Four queries whatever the size of the tree; a node counts itself (a
     compound node has compounds=1).
     """
     counts = {node.pk: AreaCounts() for node in nodes}
@@ -115,23 +114,29 @@ def count_under(nodes: Sequence[Area]) -> dict[int, AreaCounts]:
         summary.buildings = row["buildings"]
         summary.sealed_buildings = row["sealed"]
 
-    # Group by compound (index on Household.compound) unless a node sits at or
-    # below compound level, where only the building says which node a flat is in.
+    # Households and residents are grouped by their compound (or, when a node sits
+    # at or below compound level, their building) id, through the indexed foreign
+    # keys and without joining the area table; the few compounds or buildings
+    # under the nodes say which node each id belongs to.
     fine = any(node.kind in (Area.Kind.COMPOUND, Area.Kind.BUILDING) for node in nodes)
     via = "building" if fine else "compound"
+    node_of_id = {
+        pk: _owner(by_path, path)
+        for pk, path in Area.objects.filter(_any_under("path", nodes), kind=via)
+        .values_list("pk", "path").order_by()
+    }
     household_rows = (
-        Household.objects.filter(_any_under(f"{via}__path", nodes))
-        .values_list(f"{via}__path").order_by().annotate(n=Count("pk"))
+        Household.objects.filter(**{f"{via}_id__in": list(node_of_id)})
+        .values_list(f"{via}_id").order_by().annotate(n=Count("pk"))
     )
     resident_rows = (
-        Resident.objects.filter(_any_under(f"household__{via}__path", nodes))
-        .values_list(f"household__{via}__path").order_by().annotate(n=Count("pk"))
+        Resident.objects.filter(**{f"household__{via}_id__in": list(node_of_id)})
+        .values_list(f"household__{via}_id").order_by().annotate(n=Count("pk"))
     )
     for rows, attr in ((household_rows, "households"), (resident_rows, "residents")):
-        for path, n in rows:
-            node = _owner(by_path, path)
-            if node is not None:
-                setattr(counts[node.pk], attr, getattr(counts[node.pk], attr) + n)
+        for pk, n in rows:
+            node = node_of_id[pk]
+            setattr(counts[node.pk], attr, getattr(counts[node.pk], attr) + n)
     return counts
 
 
@@ -149,9 +154,10 @@ def total(summaries: Iterable[AreaSummary]) -> AreaCounts:
     return result
 
 
-def building_households(building: Area) -> QuerySet[Household]:
-    """A building's households in walking order: entrance, floor, room."""
-    return building.households.order_by("unit", "floor", "room")
+def building_households(scope: Scope, building: Area) -> QuerySet[Household]:
+    """The households of a building the user works with, in walking order."""
+    return (scope.households().filter(building=building).select_related("building")
+            .order_by("unit", "floor", "room"))
 
 
 # --- households ------------------------------------------------------------------

@@ -11,8 +11,12 @@ from tests.factories import UserFactory
 def test_street_staff_grants_community_staff_inside_their_street(tree, user_with_role):
     staff = user_with_role(Role.STREET_STAFF, tree.street_a)
     grant, password = services.account_grant(
-        phone="170 0009 0001", name="新同事", role=Role.COMMUNITY_STAFF,
-        area=tree.community_a, by=staff)
+        phone="170 0009 0001",
+        name="新同事",
+        role=Role.COMMUNITY_STAFF,
+        area=tree.community_a,
+        by=staff,
+    )
     assert grant.user.phone == "17000090001"
     assert grant.user.password_change_required
     assert grant.user.check_password(password)
@@ -25,8 +29,13 @@ def test_grant_outside_own_subtree_is_refused_and_writes_nothing(tree, user_with
     staff = user_with_role(Role.STREET_STAFF, tree.street_a)
     users_before = User.objects.count()
     with pytest.raises(NotAllowed):
-        services.account_grant(phone="17000090002", name="某人", role=Role.COMMUNITY_STAFF,
-                               area=tree.community_b, by=staff)
+        services.account_grant(
+            phone="17000090002",
+            name="某人",
+            role=Role.COMMUNITY_STAFF,
+            area=tree.community_b,
+            by=staff,
+        )
     assert User.objects.count() == users_before
 
 
@@ -35,8 +44,13 @@ def test_nobody_grants_their_own_level_or_above(tree, user_with_role):
     assert services.grantable_roles(community, tree.community_a) == []
     assert services.grantable_roles(community, tree.compound_a) == [Role.LIAISON, Role.VOLUNTEER]
     with pytest.raises(NotAllowed):
-        services.account_grant(phone="17000090003", name="某人", role=Role.STREET_STAFF,
-                               area=tree.street_a, by=community)
+        services.account_grant(
+            phone="17000090003",
+            name="某人",
+            role=Role.STREET_STAFF,
+            area=tree.street_a,
+            by=community,
+        )
 
 
 def test_liaison_and_volunteer_grant_nothing(tree, user_with_role):
@@ -48,33 +62,47 @@ def test_liaison_and_volunteer_grant_nothing(tree, user_with_role):
 def test_existing_account_gets_the_role_added_without_new_password(tree, user_with_role):
     staff = user_with_role(Role.COMMUNITY_STAFF, tree.community_a)
     person = UserFactory()
-    grant, password = services.account_grant(phone=person.phone, name="ignored",
-                                             role=Role.LIAISON, area=tree.compound_a, by=staff)
+    grant, password = services.account_grant(
+        phone=person.phone, name="ignored", role=Role.LIAISON, area=tree.compound_a, by=staff
+    )
     assert grant.user == person and password is None
     with pytest.raises(Conflict):
-        services.account_grant(phone=person.phone, name="x", role=Role.LIAISON,
-                               area=tree.compound_a, by=staff)
+        services.account_grant(
+            phone=person.phone, name="x", role=Role.LIAISON, area=tree.compound_a, by=staff
+        )
 
 
 def test_resident_account_only_for_households_in_register_scope(tree, user_with_role):
     staff = user_with_role(Role.COMMUNITY_STAFF, tree.community_a)
-    grant, _ = services.account_grant(phone="17000090004", name="居民甲", role=Role.RESIDENT,
-                                      household=tree.household_a, by=staff)
+    grant, _ = services.account_grant(
+        phone="17000090004", name="居民甲", role=Role.RESIDENT, household=tree.household_a, by=staff
+    )
     assert grant.household == tree.household_a
     with pytest.raises(NotAllowed):
-        services.account_grant(phone="17000090005", name="居民乙", role=Role.RESIDENT,
-                               household=tree.household_b, by=staff)
+        services.account_grant(
+            phone="17000090005",
+            name="居民乙",
+            role=Role.RESIDENT,
+            household=tree.household_b,
+            by=staff,
+        )
     liaison = user_with_role(Role.LIAISON, tree.compound_a)
     with pytest.raises(NotAllowed):
-        services.account_grant(phone="17000090006", name="居民丙", role=Role.RESIDENT,
-                               household=tree.household_a, by=liaison)
+        services.account_grant(
+            phone="17000090006",
+            name="居民丙",
+            role=Role.RESIDENT,
+            household=tree.household_a,
+            by=liaison,
+        )
 
 
 def test_bad_phone_is_a_clear_error(tree, user_with_role):
     staff = user_with_role(Role.STREET_STAFF, tree.street_a)
     with pytest.raises(InvalidInput) as error:
-        services.account_grant(phone="12345", name="某人", role=Role.LIAISON,
-                               area=tree.compound_a, by=staff)
+        services.account_grant(
+            phone="12345", name="某人", role=Role.LIAISON, area=tree.compound_a, by=staff
+        )
     assert "12345" in error.value.message
 
 

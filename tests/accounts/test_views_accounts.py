@@ -26,8 +26,9 @@ def test_account_list_refuses_roles_that_manage_nobody(client, tree, user_with_r
 def test_create_account_on_an_area_shows_temporary_password_once(client, tree, user_with_role):
     client.force_login(user_with_role(Role.COMMUNITY_STAFF, tree.community_a))
     url = reverse("accounts:create", args=[tree.compound_a.pk])
-    response = client.post(url, {"name": "新联络人", "phone": "170 0008 0001",
-                                 "role": Role.LIAISON})
+    response = client.post(
+        url, {"name": "新联络人", "phone": "170 0008 0001", "role": Role.LIAISON}
+    )
     assert response.status_code == 200
     user = User.objects.get(phone="17000080001")
     assert user.check_password(response.context["password"])
@@ -52,8 +53,10 @@ def test_create_account_outside_scope_is_not_found(client, tree, user_with_role)
 
 def test_resident_account_for_own_register_only(client, tree, user_with_role):
     client.force_login(user_with_role(Role.COMMUNITY_STAFF, tree.community_a))
-    ok = client.post(reverse("accounts:resident_create", args=[tree.household_a.pk]),
-                     {"name": "居民", "phone": "17000080002", "role": Role.RESIDENT})
+    ok = client.post(
+        reverse("accounts:resident_create", args=[tree.household_a.pk]),
+        {"name": "居民", "phone": "17000080002", "role": Role.RESIDENT},
+    )
     assert ok.status_code == 200
     assert User.objects.get(phone="17000080002").grants.get().household == tree.household_a
     other = client.get(reverse("accounts:resident_create", args=[tree.household_b.pk]))
@@ -68,8 +71,10 @@ def test_reset_password_and_revoke(client, tree, user_with_role):
     response = client.post(reverse("accounts:reset_password", args=[volunteer.pk]))
     volunteer.refresh_from_db()
     assert volunteer.check_password(response.context["password"])
-    assert client.post(reverse("accounts:reset_password",
-                               args=[stranger_volunteer.pk])).status_code == 404
+    assert (
+        client.post(reverse("accounts:reset_password", args=[stranger_volunteer.pk])).status_code
+        == 404
+    )
     grant = volunteer.grants.get()
     assert client.post(reverse("accounts:revoke", args=[grant.pk])).status_code == 302
     assert not volunteer.grants.exists()

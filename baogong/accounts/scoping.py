@@ -49,6 +49,10 @@ PROXY_ROLES = frozenset(
 ROUND_ROLES = frozenset(
     {Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.COMMUNITY_STAFF, Role.LIAISON}
 )
+# Special-care flags are sensitive personal data (DESIGN.md, "Personal data"):
+# community-level staff who keep the register, and building volunteers whose
+# grant covers the household's building. Liaisons and the bureau do not see them.
+SPECIAL_CARE_ROLES = REGISTER_ROLES | frozenset({Role.VOLUNTEER})
 # Roles that create staff accounts below them.
 ACCOUNT_ADMIN_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.STREET_STAFF})
 

@@ -17,11 +17,10 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from baogong.accounts.admin import ScopedAdmin
-from baogong.accounts.scoping import HOUSEHOLD_ROLES, Scope
+from baogong.accounts.scoping import HOUSEHOLD_ROLES, SPECIAL_CARE_ROLES, Scope
 from baogong.areas import services
 from baogong.areas.forms import PhoneFieldsMixin
 from baogong.areas.models import Area, Gate, Household, Resident
-from baogong.areas.queries import SPECIAL_CARE_ROLES
 
 
 @admin.register(Area)

@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import BigIntegerField, Case, Count, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from baogong.accounts.models import Role
-from baogong.accounts.scoping import REGISTER_ROLES
+from baogong.accounts.scoping import SPECIAL_CARE_ROLES
 from baogong.areas.addresses import building_key
 from baogong.areas.models import Area, Containment, Household, Resident
 from baogong.core.phones import mask_phone
@@ -27,10 +26,6 @@ from baogong.core.phones import mask_phone
 if TYPE_CHECKING:
     from baogong.accounts.scoping import Scope
 
-# Special-care flags are sensitive personal data (DESIGN.md, "Personal data"):
-# community-level staff who keep the register, and building volunteers whose
-# grant covers the household's building. Liaisons and the bureau do not see them.
-SPECIAL_CARE_ROLES = REGISTER_ROLES | frozenset({Role.VOLUNTEER})
 
 _DIGITS = re.compile(r"(\d+)")
 

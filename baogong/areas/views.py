@@ -7,15 +7,13 @@ NotAllowed → 403.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -27,27 +25,9 @@ from baogong.areas import queries, services
 from baogong.areas.forms import HouseholdForm, HouseholdSearchForm, ResidentForm
 from baogong.areas.models import Area, Household, Resident
 from baogong.core.errors import InvalidInput, NotAllowed, NotFound
+from baogong.core.http import domain_errors, is_htmx
 
 SEARCH_PAGE_SIZE = 25
-
-
-def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Answer NotFound with 404 and NotAllowed with 403."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound:
-            raise Http404 from None
-        except NotAllowed:
-            raise PermissionDenied from None
-
-    return wrapper
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _staff_household(scope: Scope, pk: int) -> Household:
@@ -66,8 +46,11 @@ def _editable_household(scope: Scope, pk: int) -> Household:
 def _editable_resident(scope: Scope, pk: int) -> Resident:
     scope.require(HOUSEHOLD_ROLES)
     try:
-        resident = scope.residents().select_related("household__building",
-                                                    "household__compound").get(pk=pk)
+        resident = (
+            scope.residents()
+            .select_related("household__building", "household__compound")
+            .get(pk=pk)
+        )
     except Resident.DoesNotExist:
         raise NotFound() from None
     if not scope.can_edit_area(resident.household.building):
@@ -87,6 +70,7 @@ def _save_through(form: Any, save: Callable[..., Any], field: str, by: Any) -> b
 
 # --- the area tree -------------------------------------------------------------------
 
+
 @require_GET
 @login_required
 @domain_errors
@@ -95,9 +79,14 @@ def browse(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     scope.require(BROWSE_ROLES)
     summaries = queries.summarize(scope.root_areas)
-    return render(request, "areas/browse.html", {
-        "summaries": summaries, "totals": queries.total(summaries),
-    })
+    return render(
+        request,
+        "areas/browse.html",
+        {
+            "summaries": summaries,
+            "totals": queries.total(summaries),
+        },
+    )
 
 
 @require_GET
@@ -109,7 +98,8 @@ def area_detail(request: HttpRequest, pk: int) -> HttpResponse:
     scope.require(BROWSE_ROLES)
     area = scope.area(pk)
     context: dict[str, Any] = {
-        "area": area, "breadcrumbs": queries.breadcrumbs(scope, area),
+        "area": area,
+        "breadcrumbs": queries.breadcrumbs(scope, area),
         "can_add_person": bool(grantable_roles(request.user, area)),
     }
     if area.kind == Area.Kind.BUILDING:
@@ -127,6 +117,7 @@ def area_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- households ----------------------------------------------------------------------
 
+
 @require_GET
 @login_required
 @domain_errors
@@ -141,14 +132,17 @@ def household_search(request: HttpRequest) -> HttpResponse:
         paginator = Paginator(queries.household_search(scope, criteria), SEARCH_PAGE_SIZE)
         page = paginator.get_page(request.GET.get("page"))
         for household in page.object_list:
-            household.shown_phone = (household.phone if scope.sees_full_phone(household)
-                                     else household.masked_phone)
+            household.shown_phone = (
+                household.phone if scope.sees_full_phone(household) else household.masked_phone
+            )
     query = request.GET.copy()
     query.pop("page", None)
-    template = "areas/_household_search.html" if _is_htmx(request) else \
-        "areas/household_search.html"
-    return render(request, template, {"form": form, "page": page, "query": query.urlencode(),
-                                      "searched": form.is_bound})
+    template = "areas/_household_search.html" if is_htmx(request) else "areas/household_search.html"
+    return render(
+        request,
+        template,
+        {"form": form, "page": page, "query": query.urlencode(), "searched": form.is_bound},
+    )
 
 
 @require_GET
@@ -160,16 +154,21 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     household = _staff_household(scope, pk)
     full_phone = scope.sees_full_phone(household)
     special_care = queries.sees_special_care(scope, household)
-    return render(request, "areas/household_detail.html", {
-        "household": household,
-        "breadcrumbs": [*queries.breadcrumbs(scope, household.building), household.building],
-        "residents": queries.residents_of(household),
-        "full_phone": full_phone,
-        "special_care": special_care,
-        "can_edit": scope.can_edit_area(household.building),
-        "history": queries.household_history(household, full_phone=full_phone,
-                                             special_care=special_care),
-    })
+    return render(
+        request,
+        "areas/household_detail.html",
+        {
+            "household": household,
+            "breadcrumbs": [*queries.breadcrumbs(scope, household.building), household.building],
+            "residents": queries.residents_of(household),
+            "full_phone": full_phone,
+            "special_care": special_care,
+            "can_edit": scope.can_edit_area(household.building),
+            "history": queries.household_history(
+                household, full_phone=full_phone, special_care=special_care
+            ),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -178,8 +177,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
     household = _editable_household(scope_for(request.user), pk)
     form = HouseholdForm(request.POST or None, instance=household)
-    if form.is_valid() and _save_through(form, services.household_save, "household",
-                                         request.user):
+    if form.is_valid() and _save_through(form, services.household_save, "household", request.user):
         messages.success(request, _("Household saved."))
         return redirect("areas:household_detail", pk=household.pk)
     return render(request, "areas/household_form.html", {"household": household, "form": form})
@@ -191,10 +189,12 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def resident_add(request: HttpRequest, pk: int) -> HttpResponse:
     scope = scope_for(request.user)
     household = _editable_household(scope, pk)
-    form = ResidentForm(request.POST or None, instance=Resident(household=household),
-                        special_care=queries.sees_special_care(scope, household))
-    if form.is_valid() and _save_through(form, services.resident_save, "resident",
-                                         request.user):
+    form = ResidentForm(
+        request.POST or None,
+        instance=Resident(household=household),
+        special_care=queries.sees_special_care(scope, household),
+    )
+    if form.is_valid() and _save_through(form, services.resident_save, "resident", request.user):
         messages.success(request, _("Resident added."))
         return redirect("areas:household_detail", pk=household.pk)
     return render(request, "areas/resident_form.html", {"household": household, "form": form})
@@ -207,14 +207,19 @@ def resident_edit(request: HttpRequest, pk: int) -> HttpResponse:
     scope = scope_for(request.user)
     resident = _editable_resident(scope, pk)
     household = resident.household
-    form = ResidentForm(request.POST or None, instance=resident,
-                        special_care=queries.sees_special_care(scope, household))
-    if form.is_valid() and _save_through(form, services.resident_save, "resident",
-                                         request.user):
+    form = ResidentForm(
+        request.POST or None,
+        instance=resident,
+        special_care=queries.sees_special_care(scope, household),
+    )
+    if form.is_valid() and _save_through(form, services.resident_save, "resident", request.user):
         messages.success(request, _("Resident saved."))
         return redirect("areas:household_detail", pk=household.pk)
-    return render(request, "areas/resident_form.html",
-                  {"household": household, "resident": resident, "form": form})
+    return render(
+        request,
+        "areas/resident_form.html",
+        {"household": household, "resident": resident, "form": form},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -228,11 +233,15 @@ def resident_delete(request: HttpRequest, pk: int) -> HttpResponse:
         services.resident_delete(resident=resident, by=request.user)
         messages.success(request, _("Resident removed."))
         return redirect("areas:household_detail", pk=household.pk)
-    return render(request, "areas/resident_confirm_delete.html",
-                  {"household": household, "resident": resident})
+    return render(
+        request,
+        "areas/resident_confirm_delete.html",
+        {"household": household, "resident": resident},
+    )
 
 
 # --- residents -----------------------------------------------------------------------
+
 
 @require_GET
 @login_required
@@ -241,8 +250,9 @@ def my_household(request: HttpRequest) -> HttpResponse:
     """A resident's own household: address, people with full phones, containment."""
     scope = scope_for(request.user)
     scope.require(frozenset({Role.RESIDENT}))
-    households = scope.households(frozenset({Role.RESIDENT})).select_related(
-        "building", "compound").prefetch_related("residents")
+    households = (
+        scope.households(frozenset({Role.RESIDENT}))
+        .select_related("building", "compound")
+        .prefetch_related("residents")
+    )
     return render(request, "areas/my_household.html", {"households": households})
-
-

@@ -14,7 +14,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,7 +21,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from baogong.accounts.scoping import BROWSE_ROLES, scope_for
-from baogong.core.errors import InvalidInput, NotAllowed, NotFound
+from baogong.core.errors import InvalidInput, NotAllowed
+from baogong.core.http import domain_errors, is_htmx
 from baogong.core.phones import mask_phone
 from baogong.supply import importer, queries, services
 from baogong.supply.forms import (
@@ -41,25 +41,6 @@ from baogong.supply.models import Package, Supplier, SupplierArea
 PAGE_SIZE = 25
 IMPORT_MAX_AGE = 3600  # seconds a previewed import may wait for its confirmation
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Answer NotFound with 404 and NotAllowed with 403."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound:
-            raise Http404 from None
-        except NotAllowed:
-            raise PermissionDenied from None
-
-    return wrapper
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _require(allowed: bool) -> None:
@@ -112,7 +93,7 @@ def supplier_list(request: HttpRequest) -> HttpResponse:
         supplier.shown_phone = _shown_phone(supplier.contact_phone, staff)
     query = request.GET.copy()
     query.pop("page", None)
-    template = "supply/_supplier_results.html" if _is_htmx(request) else "supply/supplier_list.html"
+    template = "supply/_supplier_results.html" if is_htmx(request) else "supply/supplier_list.html"
     return render(
         request,
         template,
@@ -276,7 +257,7 @@ def _package_page(
             "added_line": True,
             "form": PackageForm(initial=request.POST.dict(), instance=instance),
         }
-        template = "supply/_line_rows.html" if _is_htmx(request) else "supply/package_form.html"
+        template = "supply/_line_rows.html" if is_htmx(request) else "supply/package_form.html"
         return render(request, template, context)
     lines = LineFormSet(request.POST or None, initial=line_initial(package), prefix="lines")
     if (
@@ -378,7 +359,7 @@ def package_photo(request: HttpRequest, pk: int) -> HttpResponse:
 def _assignment_context(request: HttpRequest, form: AssignmentForm) -> dict[str, Any]:
     return {
         "form": form,
-        "partial": _is_htmx(request),
+        "partial": is_htmx(request),
         "page": _page(request, queries.assignments_managed_by(request.user), 50),
         "above": queries.assignments_above(request.user),
     }
@@ -399,10 +380,10 @@ def assignment_list(request: HttpRequest) -> HttpResponse:
                 _("%(supplier)s now serves %(area)s.")
                 % {"supplier": supplier.name, "area": area.name},
             )
-            if not _is_htmx(request):
+            if not is_htmx(request):
                 return redirect("supply:assignments")
             form = AssignmentForm(areas=queries.assignable_areas(request.user))
-    template = "supply/_assignments.html" if _is_htmx(request) else "supply/assignments.html"
+    template = "supply/_assignments.html" if is_htmx(request) else "supply/assignments.html"
     return render(request, template, _assignment_context(request, form))
 
 
@@ -420,7 +401,7 @@ def assignment_remove(request: HttpRequest, pk: int) -> HttpResponse:
         _("%(supplier)s no longer serves %(area)s.")
         % {"supplier": assignment.supplier.name, "area": assignment.area.name},
     )
-    if _is_htmx(request):
+    if is_htmx(request):
         form = AssignmentForm(areas=queries.assignable_areas(request.user))
         return render(request, "supply/_assignments.html", _assignment_context(request, form))
     return redirect("supply:assignments")

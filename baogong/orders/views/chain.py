@@ -23,9 +23,10 @@ from django.views.decorators.http import require_http_methods
 
 from baogong.accounts.scoping import scope_for
 from baogong.core.errors import InvalidInput, NotAllowed
+from baogong.core.http import domain_errors, is_htmx
 from baogong.orders import intake
 from baogong.orders.models import Order, Round
-from baogong.orders.views.rounds import domain_errors, is_htmx, visible_round
+from baogong.orders.views.rounds import visible_round
 
 CHAIN_MAX_CHARS = 1_000_000
 

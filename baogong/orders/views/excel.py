@@ -24,10 +24,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from baogong.accounts.models import User
 from baogong.areas.addresses import Address
 from baogong.core.errors import InvalidInput
+from baogong.core.http import domain_errors, is_htmx
 from baogong.orders import chain, intake
 from baogong.orders.models import Order, Round
 from baogong.orders.views.chain import intake_round, kept_rows, page_context
-from baogong.orders.views.rounds import domain_errors, is_htmx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAYLOAD_SALT = "baogong.orders.excel_upload"

@@ -21,11 +21,12 @@ from django.views.decorators.http import require_http_methods
 from baogong.accounts.scoping import PROXY_ROLES, Scope, scope_for
 from baogong.areas.models import Household
 from baogong.core.errors import DomainError, NotAllowed, NotFound
+from baogong.core.http import domain_errors, is_htmx
 from baogong.orders import queries, services
 from baogong.orders.errors import NotInRoundArea
 from baogong.orders.models import Order, Round
 from baogong.orders.round_forms import ProxyOrderForm
-from baogong.orders.views.rounds import domain_errors, is_htmx, reaches, visible_round
+from baogong.orders.views.rounds import reaches, visible_round
 
 
 @require_http_methods(["GET", "POST"])

@@ -8,16 +8,14 @@ NotAllowed → 403; a refused change (InvalidInput, BadTransition) is shown on t
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -35,6 +33,7 @@ from baogong.accounts.scoping import (
 )
 from baogong.areas.models import Area
 from baogong.core.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from baogong.core.http import domain_errors
 from baogong.orders import exports, queries, round_services, services
 from baogong.orders.models import Round
 from baogong.orders.round_forms import (
@@ -60,25 +59,6 @@ ACTION_LABELS = {
 }
 # Actions that ask for a reason (it goes to the liaisons and the supplier).
 ACTIONS_WITH_REASON = frozenset({"close", "cancel"})
-
-
-def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Answer NotFound with 404 and NotAllowed with 403."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound:
-            raise Http404 from None
-        except NotAllowed:
-            raise PermissionDenied from None
-
-    return wrapper
-
-
-def is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 # --- access helpers -------------------------------------------------------------------

@@ -42,7 +42,7 @@ from baogong.accounts.models import Role, RoleGrant, User
 from baogong.areas.models import Area, Household, Resident
 from baogong.core.errors import DomainError
 from baogong.demo import fancheng, names
-from baogong.orders import intake
+from baogong.orders import intake, sheet_intake
 from baogong.orders.api_auth import api_client_create
 from baogong.orders.models import ApiClient, Offer, Order, Round, RoundArea
 from baogong.orders.services import OfferSpec, order_place, round_create, round_transition
@@ -948,9 +948,9 @@ def _commit_sheet(
 ) -> None:
     if by is None or not homes:
         return
-    template = intake.order_template(round_, by=by)
+    template = sheet_intake.order_template(round_, by=by)
     data = demo_sheet(template, homes, lambda: _basket(rng))
-    preview = intake.sheet_preview(round_, data, by=by)
+    preview = sheet_intake.sheet_preview(round_, data, by=by)
     report = intake.intake_commit(preview, keep=None, channel=Order.Channel.EXCEL, by=by)
     _tally(context, report)
 

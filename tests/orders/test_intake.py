@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 from baogong.accounts.models import Role
 from baogong.areas.models import Area
 from baogong.core.errors import InvalidInput, NotAllowed
-from baogong.orders import intake, services
+from baogong.orders import intake, services, sheet_intake
 from baogong.orders.intake import Outcome, RowStatus
 from baogong.orders.models import Offer, Order, OrderLine, Round
 from tests.factories import HouseholdFactory, ResidentFactory, make_area
@@ -342,7 +342,9 @@ def xlsx(rows: list[list]) -> bytes:
 
 
 def test_the_template_lists_the_households_and_a_column_per_offer(open_round, flats):
-    sheet = load_workbook(io.BytesIO(intake.order_template(open_round, by=None))).worksheets[0]
+    sheet = load_workbook(io.BytesIO(sheet_intake.order_template(open_round, by=None))).worksheets[
+        0
+    ]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == ("楼栋", "单元", "房号", "联系电话", "A 米面粮油套餐", "B 蔬菜套餐", "备注")
     assert ("3号楼", "2", "502") in [row[:3] for row in rows[1:]]
@@ -361,7 +363,7 @@ def test_a_filled_template_is_read_with_excel_row_numbers(open_round, flats):
             ["9号楼", "1", "101", "", 1, 0, ""],
         ]
     )
-    result = intake.sheet_preview(open_round, data, by=None)
+    result = sheet_intake.sheet_preview(open_round, data, by=None)
     rows = by_line(result)
     assert sorted(rows) == [3, 5, 7]
     assert rows[3].status == RowStatus.MATCHED and rows[3].source.note == "放门口"
@@ -373,13 +375,13 @@ def test_a_filled_template_is_read_with_excel_row_numbers(open_round, flats):
 def test_sheet_commit_is_idempotent(open_round, flats):
     data = xlsx([["地址", "A", "B"], ["3号楼2单元502", 1, 1], ["3-2-503", 2, ""]])
     first = intake.intake_commit(
-        intake.sheet_preview(open_round, data, by=None), keep=None, channel="excel", by=None
+        sheet_intake.sheet_preview(open_round, data, by=None), keep=None, channel="excel", by=None
     )
     assert first.counts == {"created": 2}
     assert set(Order.objects.values_list("channel", flat=True)) == {Order.Channel.EXCEL}
     before = snapshot(open_round)
     second = intake.intake_commit(
-        intake.sheet_preview(open_round, data, by=None), keep=None, channel="excel", by=None
+        sheet_intake.sheet_preview(open_round, data, by=None), keep=None, channel="excel", by=None
     )
     assert second.counts == {"unchanged": 2}
     assert snapshot(open_round) == before
@@ -389,7 +391,7 @@ def test_bad_cells_reject_the_row_with_a_reason(open_round, flats):
     data = xlsx(
         [["楼栋", "单元", "房号", "A"], ["3号楼", "2", "五零二", 1], ["3号楼", "2", "503", "很多"]]
     )
-    bad_room, bad_quantity = intake.sheet_preview(open_round, data, by=None).rows
+    bad_room, bad_quantity = sheet_intake.sheet_preview(open_round, data, by=None).rows
     assert bad_room.codes == ["bad_address"]
     assert bad_quantity.codes == ["bad_quantity"] and "很多" in bad_quantity.reason
 
@@ -406,21 +408,21 @@ def test_bad_cells_reject_the_row_with_a_reason(open_round, flats):
     ],
 )
 def test_whole_file_problems_are_explained(open_round, data, message):
-    with pytest.raises(intake.SheetError) as refused:
-        intake.sheet_lines(open_round, data)
+    with pytest.raises(sheet_intake.SheetError) as refused:
+        sheet_intake.sheet_lines(open_round, data)
     assert message in refused.value.message
 
 
 def test_a_file_too_big_is_refused_before_reading(open_round, settings):
     settings.IMPORT_MAX_BYTES = 100
-    with pytest.raises(intake.SheetError) as refused:
-        intake.check_sheet_size(101)
+    with pytest.raises(sheet_intake.SheetError) as refused:
+        sheet_intake.check_sheet_size(101)
     assert "100" in refused.value.message
 
 
 def test_unknown_columns_are_reported(open_round, flats):
     data = xlsx([["地址", "A", "水果"], ["3-2-502", 1, 3]])
-    result = intake.sheet_preview(open_round, data, by=None)
+    result = sheet_intake.sheet_preview(open_round, data, by=None)
     assert result.notes and "水果" in result.notes[0]
 
 

@@ -25,7 +25,7 @@ from baogong.accounts.models import User
 from baogong.areas.addresses import Address
 from baogong.core.errors import InvalidInput
 from baogong.core.http import domain_errors, is_htmx
-from baogong.orders import chain, intake
+from baogong.orders import chain, intake, sheet_intake
 from baogong.orders.models import Order, Round
 from baogong.orders.views.chain import intake_round, kept_rows, page_context
 
@@ -77,14 +77,14 @@ def excel_upload(request: HttpRequest, pk: int) -> HttpResponse:
 def excel_template(request: HttpRequest, pk: int) -> HttpResponse:
     """The order sheet to fill in: the user's households of the round, a column per package."""
     round_ = intake_round(request, pk)
-    response = HttpResponse(intake.order_template(round_, by=request.user), content_type=XLSX)
+    response = HttpResponse(sheet_intake.order_template(round_, by=request.user), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="round-{round_.pk}-orders.xlsx"'
     return response
 
 
 def _preview(round_: Round, upload: UploadedFile, user: User) -> intake.Preview:
-    intake.check_sheet_size(upload.size or 0)
-    return intake.sheet_preview(round_, upload.read(), by=user)
+    sheet_intake.check_sheet_size(upload.size or 0)
+    return sheet_intake.sheet_preview(round_, upload.read(), by=user)
 
 
 def _commit(request: HttpRequest, round_: Round) -> dict[str, Any]:

@@ -13,9 +13,15 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from baogong.areas.models import Area
-from baogong.core.errors import Conflict, InvalidInput, NotAllowed
+from baogong.core.errors import Conflict, NotAllowed
 from baogong.orders.models import Offer, Order, Round, RoundArea
-from baogong.orders.services import OfferSpec, may_run_round, round_areas
+from baogong.orders.services import (
+    OfferSpec,
+    may_run_round,
+    round_areas,
+    round_check,
+    round_write_offers,
+)
 
 if TYPE_CHECKING:
     from baogong.accounts.models import User
@@ -24,31 +30,6 @@ if TYPE_CHECKING:
 class RoundNotDraft(Conflict):
     code = "round_not_draft"
     default_message = _("Only a draft round can be changed; this one is %(state)s.")
-
-
-def _check_round(
-    *,
-    supplier_id: int,
-    areas: list[Area],
-    opens_at: dt.datetime,
-    cutoff_at: dt.datetime,
-    offers: list[OfferSpec],
-) -> list[str]:
-    """The checks round_create makes, with the same messages; return the offer codes."""
-    if not areas:
-        raise InvalidInput(_("Choose at least one compound or community."))
-    if any(a.kind not in (Area.Kind.COMPOUND, Area.Kind.COMMUNITY) for a in areas):
-        raise InvalidInput(_("A round serves compounds or whole communities."))
-    if cutoff_at <= opens_at:
-        raise InvalidInput(_("The cut-off must be after the opening time."))
-    if not offers:
-        raise InvalidInput(_("Offer at least one package."))
-    codes = [spec.code.strip().upper() for spec in offers]
-    if len(set(codes)) != len(codes):
-        raise InvalidInput(_("Each package in a round needs its own option letter or number."))
-    if any(spec.package.supplier_id != supplier_id for spec in offers):
-        raise InvalidInput(_("A round offers only its own supplier's packages."))
-    return codes
 
 
 @transaction.atomic
@@ -81,7 +62,7 @@ def round_update(
         raise NotAllowed()
     if round_.state != Round.State.DRAFT or Order.objects.filter(round=round_).exists():
         raise RoundNotDraft(state=round_.get_state_display())
-    codes = _check_round(
+    codes = round_check(
         supplier_id=round_.supplier_id,
         areas=areas,
         opens_at=opens_at,
@@ -100,21 +81,5 @@ def round_update(
     RoundArea.objects.bulk_create([RoundArea(round=round_, area=a) for a in areas])
     # A draft has no orders (checked above), so its offers can simply be replaced.
     Offer.objects.filter(round=round_).delete()
-    Offer.objects.bulk_create(
-        [
-            Offer(
-                round=round_,
-                package=spec.package,
-                code=code,
-                name=spec.package.name,
-                price=spec.price if spec.price is not None else spec.package.price,
-                stock_cap=(
-                    spec.stock_cap if spec.stock_cap is not None else spec.package.default_stock_cap
-                ),
-                per_household_limit=spec.per_household_limit or spec.package.per_household_limit,
-                position=position,
-            )
-            for position, (spec, code) in enumerate(zip(offers, codes, strict=True))
-        ]
-    )
+    round_write_offers(round_, offers, codes)
     return round_

@@ -74,6 +74,52 @@ def may_run_round(user: User, *, supplier: Supplier, areas: Iterable[Area]) -> b
     return all(any(area.path.startswith(p) for p in paths) for area in areas)
 
 
+def round_check(
+    *,
+    supplier_id: int,
+    areas: list[Area],
+    opens_at: dt.datetime,
+    cutoff_at: dt.datetime,
+    offers: list[OfferSpec],
+) -> list[str]:
+    """Check a round's areas, times and offers (create and edit alike); return the offer codes."""
+    if not areas:
+        raise InvalidInput(_("Choose at least one compound or community."))
+    if any(a.kind not in (Area.Kind.COMPOUND, Area.Kind.COMMUNITY) for a in areas):
+        raise InvalidInput(_("A round serves compounds or whole communities."))
+    if cutoff_at <= opens_at:
+        raise InvalidInput(_("The cut-off must be after the opening time."))
+    if not offers:
+        raise InvalidInput(_("Offer at least one package."))
+    codes = [spec.code.strip().upper() for spec in offers]
+    if len(set(codes)) != len(codes):
+        raise InvalidInput(_("Each package in a round needs its own option letter or number."))
+    if any(spec.package.supplier_id != supplier_id for spec in offers):
+        raise InvalidInput(_("A round offers only its own supplier's packages."))
+    return codes
+
+
+def round_write_offers(round_: Round, offers: list[OfferSpec], codes: list[str]) -> None:
+    """Create the round's offers, defaults from each package (price, stock, limit)."""
+    Offer.objects.bulk_create(
+        [
+            Offer(
+                round=round_,
+                package=spec.package,
+                code=code,
+                name=spec.package.name,
+                price=spec.price if spec.price is not None else spec.package.price,
+                stock_cap=(
+                    spec.stock_cap if spec.stock_cap is not None else spec.package.default_stock_cap
+                ),
+                per_household_limit=spec.per_household_limit or spec.package.per_household_limit,
+                position=position,
+            )
+            for position, (spec, code) in enumerate(zip(offers, codes, strict=True))
+        ]
+    )
+
+
 @transaction.atomic
 def round_create(
     *,
@@ -93,19 +139,13 @@ def round_create(
     """Create a draft round with its offers. Areas are compounds or whole communities."""
     if by is not None and not may_run_round(by, supplier=supplier, areas=areas):
         raise NotAllowed()
-    if not areas:
-        raise InvalidInput(_("Choose at least one compound or community."))
-    if any(a.kind not in (Area.Kind.COMPOUND, Area.Kind.COMMUNITY) for a in areas):
-        raise InvalidInput(_("A round serves compounds or whole communities."))
-    if cutoff_at <= opens_at:
-        raise InvalidInput(_("The cut-off must be after the opening time."))
-    if not offers:
-        raise InvalidInput(_("Offer at least one package."))
-    codes = [spec.code.strip().upper() for spec in offers]
-    if len(set(codes)) != len(codes):
-        raise InvalidInput(_("Each package in a round needs its own option letter or number."))
-    if any(spec.package.supplier_id != supplier.pk for spec in offers):
-        raise InvalidInput(_("A round offers only its own supplier's packages."))
+    codes = round_check(
+        supplier_id=supplier.pk,
+        areas=areas,
+        opens_at=opens_at,
+        cutoff_at=cutoff_at,
+        offers=offers,
+    )
     round_ = Round(
         supplier=supplier,
         title=title.strip(),
@@ -121,23 +161,7 @@ def round_create(
     round_._history_user = by
     round_.save()
     RoundArea.objects.bulk_create([RoundArea(round=round_, area=a) for a in areas])
-    Offer.objects.bulk_create(
-        [
-            Offer(
-                round=round_,
-                package=spec.package,
-                code=code,
-                name=spec.package.name,
-                price=spec.price if spec.price is not None else spec.package.price,
-                stock_cap=(
-                    spec.stock_cap if spec.stock_cap is not None else spec.package.default_stock_cap
-                ),
-                per_household_limit=spec.per_household_limit or spec.package.per_household_limit,
-                position=position,
-            )
-            for position, (spec, code) in enumerate(zip(offers, codes, strict=True))
-        ]
-    )
+    round_write_offers(round_, offers, codes)
     return round_
 
 

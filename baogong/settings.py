@@ -38,6 +38,11 @@ INSTALLED_APPS = [
     "baogong.demo",
     "baogong.orders",
     "baogong.notify",
+    "baogong.payments",
+    "baogong.fulfilment",
+    "baogong.welfare",
+    "baogong.requisitions",
+    "baogong.monitoring",
 ]
 
 MIDDLEWARE = [

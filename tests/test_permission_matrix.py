@@ -9,7 +9,9 @@ second district; every role must get 403 or 404 there, never the object.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import importlib
+import importlib.util
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pytest
@@ -47,6 +49,18 @@ class Side:
     volunteer: User
     volunteer_grant: RoleGrant
     api_token: str
+    # Objects the apps' own matrix modules add (see EXTENSIONS), by name.
+    extra: dict = field(default_factory=dict)
+
+
+# Apps describe their own pages in tests/<app>/matrix.py, so each app's rows live
+# beside its tests. Such a module has `build(side) -> dict` (objects to add to
+# side.extra) and any of TARGETS, NOT_OBJECT_SCOPED, API_TARGETS, API_UNSCOPED.
+EXTENSIONS = [
+    importlib.import_module(f"tests.{app}.matrix")
+    for app in ("payments", "fulfilment", "welfare", "requisitions", "monitoring")
+    if importlib.util.find_spec(f"tests.{app}.matrix") is not None
+]
 
 
 def build_side(district: Area, tag: str) -> Side:
@@ -81,7 +95,7 @@ def build_side(district: Area, tag: str) -> Side:
     volunteer = UserFactory()
     volunteer_grant = RoleGrant.objects.create(user=volunteer, role=Role.VOLUNTEER, area=building)
     _client, token = api_client_create(supplier=supplier, name=f"平台{tag}")
-    return Side(
+    side = Side(
         district,
         street,
         community,
@@ -99,6 +113,9 @@ def build_side(district: Area, tag: str) -> Side:
         volunteer_grant,
         token,
     )
+    for extension in EXTENSIONS:
+        side.extra.update(extension.build(side))
+    return side
 
 
 # Where each role is granted on the "inside" side.
@@ -111,6 +128,7 @@ GRANTED_ON = {
     Role.VOLUNTEER: "building",
     Role.RESIDENT: "household",
     Role.SUPPLIER: "supplier",
+    Role.MARKET_SUPERVISION: "district",
 }
 
 
@@ -231,6 +249,11 @@ API_UNSCOPED = {
     "api:round_list",
     "api:api-root",
 }
+for extension in EXTENSIONS:
+    TARGETS.update(getattr(extension, "TARGETS", {}))
+    NOT_OBJECT_SCOPED |= set(getattr(extension, "NOT_OBJECT_SCOPED", ()))
+    API_TARGETS.update(getattr(extension, "API_TARGETS", {}))
+    API_UNSCOPED |= set(getattr(extension, "API_UNSCOPED", ()))
 
 
 def project_url_names() -> set[str]:
@@ -256,7 +279,7 @@ def test_every_url_is_in_the_matrix():
 
 
 def outside_sides(role: str) -> list[str]:
-    if role in (Role.DISTRICT_ADMIN, Role.BUREAU_STAFF):
+    if role in (Role.DISTRICT_ADMIN, Role.BUREAU_STAFF, Role.MARKET_SUPERVISION):
         return ["elsewhere"]
     return ["sibling", "elsewhere"]
 

@@ -74,6 +74,7 @@ class Role(models.TextChoices):
     LIAISON = "liaison", _("compound liaison")
     VOLUNTEER = "volunteer", _("building volunteer")
     BUREAU_STAFF = "bureau_staff", _("commerce bureau staff")
+    MARKET_SUPERVISION = "market_supervision", _("market supervision officer")
     SUPPLIER = "supplier", _("supplier contact")
     RESIDENT = "resident", _("resident")
 
@@ -86,6 +87,7 @@ AREA_ROLES = frozenset(
         Role.LIAISON,
         Role.VOLUNTEER,
         Role.BUREAU_STAFF,
+        Role.MARKET_SUPERVISION,
     }
 )
 

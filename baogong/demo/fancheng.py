@@ -284,4 +284,5 @@ def _accounts(rng: random.Random, plan: DemoPlan) -> list[AccountSpec]:
                 household.room,
             ),
         ),
+        AccountSpec("market_supervision", "市场监管人员", account_phone(10), staff_name()),
     ]

@@ -67,6 +67,21 @@ class Round(BaseModel):
     )
     closed_reason = models.CharField(_("closed because"), max_length=100, blank=True)
 
+    class ShortageRule(models.TextChoices):
+        FIRST_COME = "first_come", _("first come, first served")
+        PRO_RATA = "pro_rata", _("pro rata")
+
+    # How a shortage reported at confirmation is shared out; the liaison chooses.
+    shortage_rule = models.CharField(
+        _("shortage rule"),
+        max_length=12,
+        choices=ShortageRule.choices,
+        default=ShortageRule.FIRST_COME,
+    )
+    consolidated_at = models.DateTimeField(_("consolidated at"), null=True, blank=True)
+    # Set once unpaid orders have been dropped at the payment deadline (runs once).
+    payments_closed_at = models.DateTimeField(_("payments closed at"), null=True, blank=True)
+
     history = HistoricalRecords(excluded_fields=["updated_at", "orders_count"])
 
     class Meta:
@@ -162,6 +177,15 @@ class Order(BaseModel):
     class State(models.TextChoices):
         PLACED = "placed", _("placed")
         CANCELLED = "cancelled", _("cancelled")
+        # Not paid by the payment deadline: off the manifests, stock released.
+        DROPPED = "dropped", _("dropped for non-payment")
+
+    class PaymentState(models.TextChoices):
+        UNPAID = "unpaid", _("unpaid")
+        # The resident says they paid; the supplier or liaison has not confirmed yet.
+        CLAIMED = "claimed", _("payment reported")
+        PAID = "paid", _("paid")
+        WAIVED = "waived", _("waived")
 
     round = models.ForeignKey(
         Round, verbose_name=_("round"), on_delete=models.PROTECT, related_name="orders"
@@ -201,6 +225,9 @@ class Order(BaseModel):
     amount_due = models.DecimalField(
         _("amount due"), max_digits=10, decimal_places=2, default=Decimal("0.00")
     )
+    payment_state = models.CharField(
+        _("payment"), max_length=8, choices=PaymentState.choices, default=PaymentState.UNPAID
+    )
     pickup_code = models.CharField(_("pickup code"), max_length=8)
     placed_at = models.DateTimeField(_("placed at"))
     note = models.CharField(_("note"), max_length=200, blank=True)
@@ -226,6 +253,7 @@ class Order(BaseModel):
         indexes = [
             # The cadence rule: a household's recent live orders.
             models.Index(fields=["household", "state", "placed_at"], name="order_cadence_idx"),
+            models.Index(fields=["round", "payment_state"], name="order_round_payment_idx"),
         ]
 
     def __str__(self) -> str:
@@ -240,6 +268,8 @@ class OrderLine(models.Model):
         Offer, verbose_name=_("offer"), on_delete=models.PROTECT, related_name="lines"
     )
     quantity = models.PositiveSmallIntegerField(_("quantity"))
+    # Units the supplier could not supply (set at confirmation); quantity stays as ordered.
+    cut_quantity = models.PositiveSmallIntegerField(_("cut"), default=0)
     unit_price = models.DecimalField(_("unit price"), max_digits=10, decimal_places=2)
 
     class Meta:
@@ -247,6 +277,9 @@ class OrderLine(models.Model):
         verbose_name_plural = _("order lines")
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="orderline_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(cut_quantity__lte=F("quantity")), name="orderline_cut_within_quantity"
+            ),
             models.UniqueConstraint(fields=["order", "offer"], name="orderline_order_offer_unique"),
         ]
 
@@ -254,8 +287,12 @@ class OrderLine(models.Model):
         return f"{self.offer_id} ×{self.quantity}"
 
     @property
+    def supplied_quantity(self) -> int:
+        return self.quantity - self.cut_quantity
+
+    @property
     def amount(self) -> Decimal:
-        return self.unit_price * self.quantity
+        return self.unit_price * self.supplied_quantity
 
 
 class ApiClient(BaseModel):

@@ -45,6 +45,7 @@ from baogong.orders.errors import (
 )
 from baogong.orders.models import ApiClient, Offer, Order, OrderLine, Round, RoundArea
 from baogong.orders.pickup import new_pickup_code
+from baogong.orders.signals import round_transitioned
 
 if TYPE_CHECKING:
     from baogong.accounts.models import User
@@ -223,10 +224,13 @@ def round_transition(*, round_: Round, action: str, by: User | None, reason: str
     round_._history_user = by
     round_._change_reason = action
     round_.save(update_fields=["state", "closed_reason", "updated_at"])
+    round_id, by_id = round_.pk, getattr(by, "pk", None)
     if action == "cancel":
-        round_id = round_.pk
         transaction.on_commit(lambda: round_release_orders(round_id))
     _tell_round_people(round_, kind=f"round_{action}", reason=reason)
+    transaction.on_commit(
+        lambda: round_transitioned.send(Round, round_id=round_id, action=action, by_id=by_id)
+    )
     return round_
 
 

@@ -34,6 +34,8 @@ class Supplier(BaseModel):
     licence = models.CharField(_("business licence"), max_length=100, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     notes = models.TextField(_("notes"), blank=True)
+    # The supplier's collection code (收款码) residents scan to pay.
+    payment_qr = models.ImageField(_("payment QR code"), upload_to="payment_qr/", blank=True)
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
 

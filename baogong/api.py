@@ -14,9 +14,12 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
 
 from baogong.core.errors import DomainError
+from baogong.monitoring.api import router as monitoring_router
 from baogong.orders.api import router as orders_router
 from baogong.orders.api_auth import error_body, error_status
 from baogong.orders.schemas import Ping
+from baogong.requisitions.api import router as requisitions_router
+from baogong.welfare.api import router as welfare_router
 
 
 class Utf8JSON(JSONRenderer):
@@ -50,6 +53,9 @@ def ping(request: HttpRequest) -> Ping:
 
 
 api.add_router("/", orders_router)
+api.add_router("/", monitoring_router)
+api.add_router("/", requisitions_router)
+api.add_router("/", welfare_router)
 
 
 def _error(request: HttpRequest, status: int, code: str, detail: str, **extra) -> HttpResponse:

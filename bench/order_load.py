@@ -9,8 +9,12 @@ One command does everything, in about two minutes, and cleans up after itself:
    households with `manage.py make_city --households 20000 --seed 1`;
 2. adds a supplier with six packages, opens one round over every compound with
    stock for everyone, and makes an API token with `manage.py create_api_client`;
-3. starts gunicorn on 127.0.0.1 (DEBUG=0, persistent database connections, four
-   sync workers: with threads, the ORM-heavy order path pays for the GIL);
+3. places --in-process orders (default 500) through Django's test client, without
+   HTTP or wrk, and prints the CPU per order of Django and of PostgreSQL: the
+   figure that other work on a shared machine changes least;
+   then starts gunicorn on 127.0.0.1 (DEBUG=0, persistent database connections,
+   four workers; gunicorn turns its sync worker into gthread when --threads,
+   default 4, is above 1: threads keep wrk's connections alive, but share a GIL);
 4. drives it with wrk (bench/wrk/load.lua), --connections at once for --duration
    seconds each: first GET /api/ping (a trivial JSON endpoint of the same server),
    then POST /api/rounds/{id}/orders, a different household for every request, each
@@ -135,6 +139,11 @@ def child_setup(bodies_path: str, warmup_path: str, reset: str) -> None:
         by=None,
     )
     services.round_transition(round_=round_, action="open", by=None)
+    if connection.vendor == "postgresql":
+        # Fresh tables have no statistics yet (autovacuum would add them within a
+        # minute): without them PostgreSQL plans the round's queries on guesses.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
     rng = random.Random(1)
     rng.shuffle(households)
@@ -183,6 +192,62 @@ def child_verify(round_id: str) -> None:
                 "keys": IdempotencyKey.objects.count(),
                 "stock_matches_lines": all(sold[pk] == lines.get(pk, 0) for pk in sold),
                 "households_with_two_orders": doubled,
+            }
+        )
+    )
+
+
+def child_in_process(bodies_path: str, token: str, path: str, count: str) -> None:
+    """CPU per order and per ping with no HTTP server and no load generator.
+
+    Django's test client posts the last `count` order bodies (wrk starts from the
+    first) one after another, as gunicorn's workers would run them, and the CPU
+    time of this process and of its database backend is divided by the orders.
+    Other work on the machine barely changes these figures, unlike the rates.
+    """
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+
+    bodies = Path(bodies_path).read_text(encoding="utf-8").splitlines()[-int(count) :]
+    client = Client(SERVER_NAME="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {token}")
+    warm = min(20, len(bodies) // 10)
+
+    def backend_cpu() -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            return _cpu_seconds(cursor.fetchone()[0])
+
+    def post(n: int, body: str) -> int:
+        key = f"in-process-{os.getpid()}-{n}"
+        response = client.post(
+            path, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key
+        )
+        return response.status_code
+
+    errors = sum(post(n, body) != 201 for n, body in enumerate(bodies[:warm]))
+    database, own, wall = backend_cpu(), time.process_time(), time.perf_counter()
+    errors += sum(post(n, body) != 201 for n, body in enumerate(bodies[warm:], warm))
+    database = backend_cpu() - database
+    own, wall = time.process_time() - own, time.perf_counter() - wall
+    pings = 1000
+    ping_cpu = time.process_time()
+    for _ in range(pings):
+        client.get("/api/ping")
+    ping_cpu = time.process_time() - ping_cpu
+    orders = len(bodies) - warm
+    print(
+        json.dumps(
+            {
+                "orders": orders,
+                "created": len(bodies) - errors,
+                "errors": errors,
+                "server_cpu_ms": round(1000 * own / orders, 2),
+                "database_cpu_ms": round(1000 * database / orders, 2),
+                "wall_ms": round(1000 * wall / orders, 2),
+                "ping_cpu_ms": round(1000 * ping_cpu / pings, 3),
             }
         )
     )
@@ -417,6 +482,14 @@ def main() -> None:
     )
     parser.add_argument("--profile", metavar="DIR", help="py-spy the workers during orders")
     parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE")
+    parser.add_argument(
+        "--in-process",
+        type=int,
+        default=500,
+        metavar="N",
+        help="first place N orders through Django's test client to measure CPU per order "
+        "without HTTP and wrk (0: skip)",
+    )
     options = parser.parse_args()
     if not options.pg_url.startswith("postgres://postgres@127.0.0.1:"):
         sys.exit("--pg-url must point at PostgreSQL on 127.0.0.1 (loopback only)")
@@ -457,6 +530,18 @@ def main() -> None:
         setup = child("_setup", str(bodies), str(warmup), reset, env=env)
         client = [*manage, "create_api_client", str(setup["supplier_id"]), "load test", "--quiet"]
         token = run(client, env=env, timeout=60).strip()
+        path = f"/api/rounds/{setup['round_id']}/orders"
+        in_process = None
+        if options.in_process:
+            count = str(options.in_process)
+            in_process = child("_in_process", str(bodies), token, path, count, env=env)
+            print(
+                f"in process: {in_process['orders']} orders, CPU per order "
+                f"{in_process['server_cpu_ms']} ms Django + {in_process['database_cpu_ms']} ms "
+                f"PostgreSQL, per ping {in_process['ping_cpu_ms']} ms; "
+                f"errors {in_process['errors']}; {load_note()}",
+                flush=True,
+            )
         print(
             f"round {setup['round_id']} over {setup['compounds']} compounds, "
             f"{setup['households']:,} households; set up in {time.monotonic() - started:.0f} s",
@@ -476,7 +561,7 @@ def main() -> None:
         wait_until_up(f"{base}/api/ping", 60)
         print(
             f"gunicorn: {options.workers} {options.worker_class} workers"
-            + (f" × {options.threads} threads" if options.worker_class == "gthread" else "")
+            + (f" × {options.threads} threads (gthread)" if options.threads > 1 else "")
             + f"; wrk: {options.connections} connections, {options.wrk_threads} thread(s), "
             f"{options.duration} s per run",
             flush=True,
@@ -484,7 +569,6 @@ def main() -> None:
 
         meter = CpuMeter(server.pid, options.pg_url)
         common = {"connections": options.connections, "threads": options.wrk_threads}
-        path = f"/api/rounds/{setup['round_id']}/orders"
         step = str(options.wrk_threads)
         run_id = f"load{int(time.time())}"
         wrk(wrk_binary, base, seconds=3, script_args=["ping"], **common)  # warm-up
@@ -531,17 +615,27 @@ def main() -> None:
             pg_admin(options.pg_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
         shutil.rmtree(work, ignore_errors=True)
 
-    report(options, ping=ping, warm=warm, orders=orders, verify=verify, started=started)
+    created = in_process["created"] if in_process else 0
+    report(
+        options, ping=ping, warm=warm, orders=orders, verify=verify, started=started, also=created
+    )
+    if in_process and options.json:
+        figures = json.loads(Path(options.json).read_text())
+        figures["in_process"] = in_process
+        Path(options.json).write_text(json.dumps(figures, indent=2, ensure_ascii=False))
 
 
-def report(options, *, ping: dict, warm: dict, orders: dict, verify: dict, started: float) -> None:
+def report(
+    options, *, ping: dict, warm: dict, orders: dict, verify: dict, started: float, also: int
+) -> None:
+    """Print the figures; `also` counts the orders placed in process before the runs."""
     ratio = orders["ok_per_s"] / ping["ok_per_s"] if ping["ok_per_s"] else 0.0
     cpu_ping = sum(ping["cpu_ms_per_request"].values())
     cpu_order = sum(orders["cpu_ms_per_request"].values())
     # Every 201 is one new order (unless households ran out and orders were edited). A
     # request wrk gave up on, or still in flight when a run stopped (one per connection),
     # may have been placed too, so those widen the range.
-    created = warm["created"] + orders["created"]
+    created = warm["created"] + orders["created"] + also
     unknown = sum(r["timeouts"] + r["socket_errors"] for r in (warm, orders))
     unknown += 2 * options.connections
     consistent = (
@@ -601,6 +695,8 @@ def report(options, *, ping: dict, warm: dict, orders: dict, verify: dict, start
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "_setup":
         child_setup(*sys.argv[2:])
+    elif len(sys.argv) > 1 and sys.argv[1] == "_in_process":
+        child_in_process(*sys.argv[2:])
     elif len(sys.argv) > 1 and sys.argv[1] == "_verify":
         child_verify(*sys.argv[2:])
     else:

@@ -37,8 +37,37 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("orders:round_list"), _("Ordering rounds")))
     if scope.has_any(BROWSE_ROLES) or scope.supplier_ids:
         items.append((reverse("supply:supplier_list"), _("Suppliers")))
+    # Payments: suppliers and round staff confirm payments, reconcile, see the money report.
+    if scope.has_any(ROUND_ROLES) or scope.supplier_ids:
+        items.append((reverse("payments:home"), _("Payments")))
+    # Special care: staff who keep or watch the two lists, volunteers who make the calls.
+    from baogong.accounts.scoping import SPECIAL_CARE_ROLES
+
+    if scope.has_any(SPECIAL_CARE_ROLES):
+        items.append((reverse("welfare:home"), _("Special care")))
+    # Emergency requisitions: staff see the chain's overview, enterprises their allocation orders.
+    from baogong.requisitions.access import VIEW_ROLES as REQUISITION_ROLES
+
+    if scope.has_any(REQUISITION_ROLES):
+        items.append((reverse("requisitions:dashboard"), _("Supply requests")))
+    elif scope.supplier_ids:
+        items.append((reverse("requisitions:allocation_list"), _("Allocation orders")))
+    # Market monitoring: staff who watch outlets' stock and prices; suppliers file reports.
+    from baogong.monitoring.queries import MONITOR_ROLES
+
+    if scope.has_any(MONITOR_ROLES):
+        items.append((reverse("monitoring:home"), _("Market monitoring")))
+    elif scope.supplier_ids:
+        items.append((reverse("monitoring:reporting"), _("Daily stock reports")))
     if scope.has_any(frozenset({Role.RESIDENT})):
         items.append((reverse("orders:shop"), _("Order supplies")))
         items.append((reverse("orders:my_orders"), _("My orders")))
         items.append((reverse("areas:my_household"), _("My household")))
+    # Notifications: the count is in the text; one COUNT on the (recipient, read_at) index,
+    # run only when a page shows the menu (htmx fragments do not).
+    from baogong.notify.queries import CALL_LIST_ROLES, unread_label
+
+    items.append((reverse("notify:inbox"), unread_label(user)))
+    if scope.has_any(CALL_LIST_ROLES):
+        items.append((reverse("notify:call_list"), _("Messages to pass on")))
     return {"nav_items": items, "scope": scope}

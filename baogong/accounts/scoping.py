@@ -53,6 +53,10 @@ ROUND_ROLES = frozenset(
 # community-level staff who keep the register, and building volunteers whose
 # grant covers the household's building. Liaisons and the bureau do not see them.
 SPECIAL_CARE_ROLES = REGISTER_ROLES | frozenset({Role.VOLUNTEER})
+# Who sees the bare "special-care resident" flag on register pages: the community's
+# own staff. Assigned volunteers see their people through the welfare pages; everyone
+# else (street and district staff included) sees at most "needs door delivery".
+SPECIAL_CARE_FLAG_ROLES = frozenset({Role.COMMUNITY_STAFF})
 # Roles that create staff accounts below them.
 ACCOUNT_ADMIN_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.STREET_STAFF})
 

@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from baogong.accounts.admin import ScopedAdmin
-from baogong.accounts.scoping import HOUSEHOLD_ROLES, SPECIAL_CARE_ROLES, Scope
+from baogong.accounts.scoping import HOUSEHOLD_ROLES, SPECIAL_CARE_FLAG_ROLES, Scope
 from baogong.areas import services
 from baogong.areas.forms import PhoneFieldsMixin
 from baogong.areas.models import Area, Gate, Household, Resident
@@ -142,7 +142,7 @@ class ResidentAdminForm(PhoneFieldsMixin, forms.ModelForm):
 @admin.register(Resident)
 class ResidentAdmin(ScopedAdmin):
     """The special-care flag shows only where the user's special-care roles reach every
-    row the admin shows them (queries.SPECIAL_CARE_ROLES)."""
+    row the admin shows them (queries.SPECIAL_CARE_FLAG_ROLES)."""
 
     view_roles = HOUSEHOLD_ROLES
     area_attr = "household.building"
@@ -156,7 +156,7 @@ class ResidentAdmin(ScopedAdmin):
 
     def sees_special_care(self, request: HttpRequest) -> bool:
         scope = self.scope(request)
-        care = scope.paths_for(SPECIAL_CARE_ROLES)
+        care = scope.paths_for(SPECIAL_CARE_FLAG_ROLES)
         return scope.superuser or all(any(path.startswith(p) for p in care)
                                       for path in scope.paths_for(self.view_roles))
 

@@ -124,5 +124,5 @@ class ResidentForm(PhoneFieldsMixin, forms.ModelForm):
     def __init__(self, *args: Any, special_care: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not special_care:
-            # Only SPECIAL_CARE_ROLES see or set the flag (queries.sees_special_care).
+            # Only SPECIAL_CARE_FLAG_ROLES see or set the flag (queries.sees_special_care).
             del self.fields["special_group"]

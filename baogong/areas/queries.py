@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import BigIntegerField, Case, Count, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from baogong.accounts.scoping import SPECIAL_CARE_ROLES
+from baogong.accounts.scoping import SPECIAL_CARE_FLAG_ROLES
 from baogong.areas.addresses import building_key
 from baogong.areas.models import Area, Containment, Household, Resident
 from baogong.core.phones import mask_phone
@@ -211,11 +211,11 @@ def household_search(scope: Scope, criteria: HouseholdCriteria) -> QuerySet[Hous
 
 
 def sees_special_care(scope: Scope, household: Household) -> bool:
-    """Whether the user may see a resident's special-care flag (SPECIAL_CARE_ROLES)."""
+    """Whether the user may see a resident's special-care flag (SPECIAL_CARE_FLAG_ROLES)."""
     if scope.superuser:
         return True
     return any(household.building.path.startswith(path)
-               for path in scope.paths_for(SPECIAL_CARE_ROLES))
+               for path in scope.paths_for(SPECIAL_CARE_FLAG_ROLES))
 
 
 def residents_of(household: Household) -> list[Resident]:

@@ -33,6 +33,7 @@ from baogong.demo import fancheng
 from baogong.demo.citygen import BuildingSpec, CitySpec
 from baogong.demo.fastinsert import RowInserter, copy_to_history
 from baogong.demo.ordering import DemoOrdering, demo_ordering
+from baogong.notify.demo import demo_notifications
 from baogong.supply.models import Supplier
 
 if TYPE_CHECKING:
@@ -357,6 +358,46 @@ def demo_load(*, by: User | None = None) -> DemoResult:
     suppliers, new_suppliers = _ensure_suppliers(writer, plan)
     logins, new_users, new_grants = _ensure_accounts(writer, plan, district, suppliers)
     ordering = demo_ordering(plan=plan, district=district, suppliers=suppliers)
+    from baogong.welfare.demo import demo_welfare
+
+    demo_welfare(
+        district,
+        staff_phone=fancheng.account_phone(4),
+        volunteer_phone=fancheng.account_phone(6),
+    )
+    # Before fulfilment: orders dropped at the payment deadline are off its documents.
+    from baogong.payments.demo import demo_payments
+
+    demo_payments(
+        district,
+        phones={
+            "community_staff": fancheng.account_phone(4),
+            "liaison": fancheng.account_phone(5),
+            "volunteer": fancheng.account_phone(6),
+            "supplier": fancheng.account_phone(8),
+            "resident": next(a.phone for a in plan.accounts if a.role == "resident"),
+        },
+    )
+    from baogong.fulfilment.demo import demo_fulfilment
+
+    demo_fulfilment(district)
+    from baogong.monitoring.demo import demo_monitoring
+
+    demo_monitoring(district=district)
+    from baogong.requisitions.demo import demo_requisitions
+
+    demo_requisitions(
+        district,
+        phones={
+            "community": fancheng.account_phone(4),
+            "street": fancheng.account_phone(3),
+            "bureau": fancheng.account_phone(7),
+            "supplier": fancheng.account_phone(8),
+        },
+        supplier_name=plan.suppliers[0].name,
+    )
+    # Last: announces the open rounds to the households as the other demo steps left them.
+    demo_notifications(district)
     restored = (
         []
         if created

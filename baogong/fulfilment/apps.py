@@ -8,3 +8,9 @@ class FulfilmentConfig(AppConfig):
     name = "baogong.fulfilment"
     label = "fulfilment"
     verbose_name = _("Fulfilment")
+
+    def ready(self) -> None:
+        from baogong.fulfilment.signals import on_round_transitioned
+        from baogong.orders.signals import round_transitioned
+
+        round_transitioned.connect(on_round_transitioned, dispatch_uid="fulfilment_round")

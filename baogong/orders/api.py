@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from functools import lru_cache
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest
@@ -20,10 +21,11 @@ from ninja import Header, Router, Status
 from baogong.areas.addresses import AddressError, building_key, parse_address, room_key, unit_key
 from baogong.areas.models import Area, Household
 from baogong.core.errors import InvalidInput, NotFound
-from baogong.orders import services
-from baogong.orders.api_auth import TokenAuth, idempotent, request_fingerprint
+from baogong.orders import placing, queries, services
+from baogong.orders.api_auth import TokenAuth, idempotent, record_response, request_fingerprint
 from baogong.orders.errors import UnknownOffer
 from baogong.orders.models import ApiClient, Offer, Order, OrderLine, Round, RoundArea
+from baogong.orders.placing import RoundFacts
 from baogong.orders.schemas import (
     CompoundOut,
     Error,
@@ -44,11 +46,9 @@ KEY_HEADER = "Idempotency-Key"
 KEY_HELP = "A unique string per write; a retry with the same key gets the first response."
 
 
-# What placing an order and its response read of a household: fewer columns, less to compile.
-HOUSEHOLD_FIELDS = (
-    *("unit", "room", "phone", "building__name", "building__path", "building__parent_id"),
-    *("compound__name", "compound__cadence_days", "compound__path"),
-)
+# The names of the buildings stored (a few thousand at most), normalised once per
+# worker: each order compares the names of every building of its compound.
+_stored_building_key = lru_cache(maxsize=8192)(building_key)
 
 
 class HouseholdNotFound(InvalidInput):
@@ -128,7 +128,7 @@ def _compounds(round_ids: list[int]) -> dict[int, list[CompoundOut]]:
 
 def _rounds_out(rounds: QuerySet[Round]) -> list[RoundOut]:
     rounds = list(
-        rounds.prefetch_related(
+        queries.with_orders_total(rounds).prefetch_related(
             Prefetch("offers", queryset=Offer.objects.select_related("package")),
             Prefetch("offers__package__lines", queryset=PackageLine.objects.all()),
         )
@@ -137,15 +137,15 @@ def _rounds_out(rounds: QuerySet[Round]) -> list[RoundOut]:
     return [RoundOut.of(r, compounds.get(r.pk, [])) for r in rounds]
 
 
-def _round_compound_ids(round_: Round) -> list[int]:
-    served = list(RoundArea.objects.filter(round=round_).values_list("area__kind", "area__path"))
-    direct = Q(pk__in=[])
-    for _kind, path in served:
-        direct |= Q(path__startswith=path)
-    return list(Area.objects.filter(direct, kind=Area.Kind.COMPOUND).values_list("pk", flat=True))
+def _round_facts(client: ApiClient, round_id: int) -> RoundFacts:
+    """The round for placing an order: one of the client's supplier, not a draft."""
+    facts = placing.round_facts(round_id)
+    if facts is None or facts.supplier_id != client.supplier_id or facts.state == Round.State.DRAFT:
+        raise NotFound()
+    return facts
 
 
-def _find_household(round_: Round, payload: OrderIn) -> Household:
+def _find_household(facts: RoundFacts, payload: OrderIn) -> Household:
     """The household at the payload's address among the round's compounds (or compound_id).
 
     Building names vary (3号楼, 3栋, 三号楼), so candidates are fetched by room and
@@ -168,21 +168,13 @@ def _find_household(round_: Round, payload: OrderIn) -> Household:
             wanted = address.natural_key
     except AddressError:
         raise BadAddress(address=text or str(payload.address)) from None
-    compound_ids = (
-        [payload.compound_id] if payload.compound_id is not None else _round_compound_ids(round_)
+    candidates = placing.households_at(
+        facts,
+        building=lambda name: _stored_building_key(name) == wanted[0],
+        room=wanted[2],
+        unit=wanted[1],
+        compound_id=payload.compound_id,
     )
-    # Buildings first (tens of names per compound, compared by key in Python), then the
-    # flat by its unique (building, unit, room) index: two small indexed queries.
-    # (No ORDER BY on these two: compiling one costs more than running the query.)
-    buildings = Area.objects.filter(parent_id__in=compound_ids, kind=Area.Kind.BUILDING).order_by()
-    building_ids = [
-        pk for pk, name in buildings.values_list("pk", "name") if building_key(name) == wanted[0]
-    ]
-    households = Household.objects.filter(building_id__in=building_ids, room=wanted[2])
-    if wanted[1]:
-        households = households.filter(unit=wanted[1])
-    households = households.select_related("building", "compound").only(*HOUSEHOLD_FIELDS)
-    candidates = sorted(households.order_by()[:20], key=lambda h: h.pk)
     # "3号楼502" names no entrance: it matches the one flat 502 of building 3, if only one.
     exact = [h for h in candidates if h.unit == wanted[1]]
     matches = exact or ([] if wanted[1] else candidates)
@@ -196,12 +188,11 @@ def _find_household(round_: Round, payload: OrderIn) -> Household:
     return matches[0]
 
 
-def _offer_lines(round_: Round, payload: OrderIn | OrderUpdateIn) -> dict[Offer, int]:
+def _offer_lines(facts: RoundFacts, payload: OrderIn | OrderUpdateIn) -> dict[Offer, int]:
     """Offer → quantity from the payload's option codes; an unknown code is refused."""
-    offers = {offer.code: offer for offer in Offer.objects.filter(round=round_).order_by()}
     lines = {}
     for line in payload.lines:
-        offer = offers.get(line.offer_code.strip().upper())
+        offer = facts.offer_for_code(line.offer_code)
         if offer is None:
             raise UnknownOffer()
         lines[offer] = line.quantity
@@ -218,8 +209,7 @@ def _order_created(
     """The response body of a placement, as stored for replays (JSON types only).
 
     The lines are the ones just written; they are read back only if the amount shows
-    a price changed in between. This runs while the offer rows are locked, so every
-    query saved here shortens the queue of orders waiting for them.
+    a price changed in between (a query saved on every order).
     """
     order.household = household
     written = [
@@ -273,20 +263,32 @@ def order_create(
     client = request.auth
 
     def place() -> tuple[int, dict]:
-        round_ = _round(client, round_id)
-        household = _find_household(round_, payload)
-        lines = _offer_lines(round_, payload)
-        order = services.order_place(
-            round_=round_,
+        facts = _round_facts(client, round_id)
+        household = _find_household(facts, payload)
+        lines = _offer_lines(facts, payload)
+        body = {}
+
+        def respond(order: Order) -> None:
+            # Stored under the key before the hot stock and round rows are locked.
+            body.update(
+                _order_created(
+                    order, household=household, lines=lines, external_ref=payload.external_ref
+                )
+            )
+            record_response(201, body)
+
+        services.order_place(
+            round_=Round(pk=facts.pk, supplier_id=facts.supplier_id, state=facts.state),
             household=household,
             lines={offer.pk: quantity for offer, quantity in lines.items()},
             channel=Order.Channel.API,
             by=None,
             api_client=client,
             note=payload.note,
-        )
-        body = _order_created(
-            order, household=household, lines=lines, external_ref=payload.external_ref
+            facts=facts,
+            on_placed=respond,
+            # A refusal rolls the whole transaction back (see idempotent): no savepoint.
+            savepoint=False,
         )
         return 201, body
 
@@ -311,14 +313,16 @@ def order_update(
 
     def replace() -> tuple[int, dict]:
         order = _order(client, order_id)
+        facts = _round_facts(client, order.round_id)
         services.order_place(
             round_=order.round,
             household=order.household,
-            lines={o.pk: qty for o, qty in _offer_lines(order.round, payload).items()},
+            lines={o.pk: qty for o, qty in _offer_lines(facts, payload).items()},
             channel=Order.Channel.API,
             by=None,
             api_client=client,
             note=order.note if payload.note is None else payload.note,
+            facts=facts,
         )
         return 200, _order_out(_order(client, order_id)).model_dump(mode="json")
 

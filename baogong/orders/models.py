@@ -55,7 +55,11 @@ class Round(BaseModel):
         blank=True,
         help_text=_("Households the supplier can pack and deliver this round; empty if no limit."),
     )
-    # Counted in the same UPDATE that admits an order, so capacity holds under concurrency.
+    # Live orders counted against the capacity, in the same UPDATE that admits an order,
+    # so the capacity holds under concurrency (and the check constraint below). Kept
+    # ONLY for a round with a capacity (fixed while the round is a draft without
+    # orders); it stays 0 for a round without one, whose placements would otherwise
+    # all queue on this row until each other's commit. Read `orders_total` instead.
     orders_count = models.PositiveIntegerField(_("orders"), default=0, editable=False)
     created_by = models.ForeignKey(
         "accounts.User",
@@ -83,6 +87,19 @@ class Round(BaseModel):
     payments_closed_at = models.DateTimeField(_("payments closed at"), null=True, blank=True)
 
     history = HistoricalRecords(excluded_fields=["updated_at", "orders_count"])
+
+    @property
+    def orders_total(self) -> int:
+        """Live (placed) orders: orders_count if there is a capacity, else counted on read.
+
+        queries.with_orders_total annotates `live_orders` so a list counts in one query.
+        """
+        if self.capacity is not None:
+            return self.orders_count
+        live = getattr(self, "live_orders", None)
+        if live is None:
+            live = self.orders.filter(state=Order.State.PLACED).count()
+        return live
 
     class Meta:
         verbose_name = _("ordering round")

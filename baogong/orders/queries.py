@@ -177,7 +177,8 @@ def rounds_for(scope: Scope) -> QuerySet[Round]:
 
 
 def round_list_rows(rounds: QuerySet[Round]) -> QuerySet[Round]:
-    """Rounds with supplier, areas and `money_due` (placed orders' amounts), newest first."""
+    """Rounds with supplier, areas, `money_due` (placed orders' amounts) and the count of
+    placed orders (with_orders_total), newest first."""
     money = (
         Order.objects.filter(round=OuterRef("pk"), state=Order.State.PLACED)
         .values("round")
@@ -185,7 +186,7 @@ def round_list_rows(rounds: QuerySet[Round]) -> QuerySet[Round]:
         .values("total")
     )
     zero = Value(Decimal("0.00"), output_field=DecimalField(max_digits=12, decimal_places=2))
-    return (
+    return with_orders_total(
         rounds.select_related("supplier")
         .prefetch_related(
             Prefetch(
@@ -196,6 +197,22 @@ def round_list_rows(rounds: QuerySet[Round]) -> QuerySet[Round]:
         .annotate(money_due=Coalesce(Subquery(money), zero))
         .order_by("-opens_at", "-pk")
     )
+
+
+def with_orders_total(rounds: QuerySet[Round]) -> QuerySet[Round]:
+    """Rounds with `live_orders` annotated, which Round.orders_total reads.
+
+    Counted on read: a round without a capacity does not count its orders as they are
+    placed (see Round.orders_count).
+    """
+    live = (
+        Order.objects.filter(round=OuterRef("pk"), state=Order.State.PLACED)
+        .order_by()
+        .values("round")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return rounds.annotate(live_orders=Coalesce(Subquery(live), 0))
 
 
 def round_for(scope: Scope, pk: int) -> Round | None:

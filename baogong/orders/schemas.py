@@ -93,7 +93,7 @@ class RoundOut(Schema):
     delivery_place: str
     delivery_note: str
     capacity: int | None = Field(description="Households the supplier can serve; null if open.")
-    orders_count: int
+    orders_count: int = Field(description="Placed orders (cancelled and dropped ones not counted).")
     compounds: list[CompoundOut]
     offers: list[OfferOut]
 
@@ -110,7 +110,7 @@ class RoundOut(Schema):
             delivery_place=round_.delivery_place,
             delivery_note=round_.delivery_note,
             capacity=round_.capacity,
-            orders_count=round_.orders_count,
+            orders_count=round_.orders_total,
             compounds=compounds,
             offers=[OfferOut.of(offer) for offer in round_.offers.all()],
         )

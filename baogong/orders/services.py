@@ -4,11 +4,20 @@ Concurrency (PostgreSQL, many web workers):
 - A household's row is locked (SELECT … FOR UPDATE) for the whole placement, so
   the one-order-per-round and cadence rules see every earlier order of that
   household, even one being placed at the same moment from another channel.
-- Stock and round capacity are taken by conditional UPDATEs
-  (sold = sold + n WHERE sold + n <= stock_cap): the database, not Python,
-  decides who gets the last unit. They run last in the transaction, in offer
-  primary-key order, so the hot offer rows stay locked for as short a time as
-  possible and two orders cannot deadlock.
+- Stock, and the order count of a round with a capacity, are taken by
+  conditional UPDATEs (sold = sold + n WHERE sold + n <= stock_cap; the count
+  WHERE the round is open and below its capacity): the database, not Python,
+  decides who gets the last unit and the last slot. They are the last writes of a
+  placement, offers in primary-key order and then the round, so these hot rows
+  stay locked only until the commit that follows, and two placements (or a
+  placement and a cancellation, which takes them in the same order) cannot
+  deadlock. A round without a capacity is not counted in (orders are counted on
+  read): its row is only locked FOR KEY SHARE, which placements do not conflict
+  on. Either way the round's state is re-checked under that lock, which closing
+  the round (FOR UPDATE) waits for: an order racing the cut-off either commits
+  before the round closes or is refused.
+- The statements themselves are in placing.py: a placement reads the round with
+  its offers in one statement and the household's orders in another.
 On SQLite the whole write transaction is serialised (IMMEDIATE mode), which
 gives the same guarantees.
 """
@@ -16,12 +25,12 @@ gives the same guarantees.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -31,7 +40,8 @@ from baogong.accounts.models import Role
 from baogong.accounts.scoping import PROXY_ROLES, ROUND_ROLES, scope_for
 from baogong.areas.models import Area, Household
 from baogong.core.errors import InvalidInput, NotAllowed
-from baogong.notify.services import notify
+from baogong.notify.services import send
+from baogong.orders import placing
 from baogong.orders.errors import (
     BadTransition,
     CadenceRule,
@@ -45,6 +55,7 @@ from baogong.orders.errors import (
 )
 from baogong.orders.models import ApiClient, Offer, Order, OrderLine, Round, RoundArea
 from baogong.orders.pickup import new_pickup_code
+from baogong.orders.placing import RoundFacts
 from baogong.orders.signals import round_transitioned
 
 if TYPE_CHECKING:
@@ -268,15 +279,10 @@ def _tell_round_people(round_: Round, *, kind: str, reason: str = "") -> None:
             "user_id", flat=True
         )
     )
-    subject = _("Round “%(title)s” is now %(state)s") % {
-        "title": round_.title,
-        "state": round_.get_state_display(),
-    }
-    notify(
-        user_ids=recipients,
-        kind=kind,
-        subject=str(subject),
-        body=reason,
+    send(
+        kind,
+        users=recipients,
+        context={"round_title": round_.title, "reason": reason},
         link=f"/rounds/{round_.pk}/",
         dedupe_key=f"{kind}:{round_.pk}",
     )
@@ -291,14 +297,10 @@ def _check_may_order(
     api_client: ApiClient | None,
     channel: str,
     household: Household,
-    round_: Round,
+    supplier_id: int,
 ) -> None:
     if channel == Order.Channel.API:
-        if (
-            api_client is None
-            or api_client.revoked_at
-            or api_client.supplier_id != round_.supplier_id
-        ):
+        if api_client is None or api_client.revoked_at or api_client.supplier_id != supplier_id:
             raise NotAllowed()
         return
     if by is None:
@@ -317,52 +319,33 @@ def _check_may_order(
         raise NotAllowed()
 
 
-def _check_round_serves(round_: Round, household: Household) -> None:
-    paths = RoundArea.objects.filter(round=round_).values_list("area__path", flat=True)
-    if not any(household.building.path.startswith(p) for p in paths):
+def _check_round_serves(facts: RoundFacts, household: Household) -> None:
+    if not any(household.building.path.startswith(p) for p in facts.area_paths):
         raise NotInRoundArea()
 
 
-def _check_open(round_: Round, now: dt.datetime) -> None:
+def _check_open(round_: Round | RoundFacts, now: dt.datetime) -> None:
     if round_.state != Round.State.OPEN or not (round_.opens_at <= now < round_.cutoff_at):
         raise RoundNotOpen()
 
 
-def _check_cadence(household: Household, round_: Round, now: dt.datetime) -> None:
-    """At most one live order per household per cadence window in its compound."""
-    days = household.compound.cadence_days
-    if not days:
-        return
-    since = now - dt.timedelta(days=days)
-    previous = (
-        Order.objects.filter(
-            household=household,
-            compound=household.compound_id,
-            state=Order.State.PLACED,
-            placed_at__gt=since,
-        )
-        .exclude(round=round_)
-        .order_by("-placed_at")
-        .first()
+def _cadence_refusal(previous: dt.datetime, days: int) -> CadenceRule:
+    local = timezone.localtime(previous)
+    return CadenceRule(
+        previous=date_format(local, "SHORT_DATETIME_FORMAT"),
+        next=date_format(local + dt.timedelta(days=days), "SHORT_DATETIME_FORMAT"),
+        days=days,
     )
-    if previous is not None:
-        local = timezone.localtime(previous.placed_at)
-        raise CadenceRule(
-            previous=date_format(local, "SHORT_DATETIME_FORMAT"),
-            next=date_format(local + dt.timedelta(days=days), "SHORT_DATETIME_FORMAT"),
-            days=days,
-        )
 
 
-def _resolve_lines(round_: Round, lines: Mapping[int, int]) -> dict[int, tuple[Offer, int]]:
+def _resolve_lines(facts: RoundFacts, lines: Mapping[int, int]) -> dict[int, tuple[Offer, int]]:
     """Map offer id → (offer, quantity), refusing unknown offers, bad or over-limit quantities."""
     wanted = {int(k): int(v) for k, v in lines.items() if int(v) != 0}
     if not wanted:
         raise EmptyOrder()
-    offers = {o.pk: o for o in Offer.objects.filter(round=round_, pk__in=wanted)}
     resolved = {}
     for offer_id, quantity in sorted(wanted.items()):
-        offer = offers.get(offer_id)
+        offer = facts.offers.get(offer_id)
         if offer is None:
             raise UnknownOffer()
         if quantity < 0:
@@ -373,40 +356,28 @@ def _resolve_lines(round_: Round, lines: Mapping[int, int]) -> dict[int, tuple[O
     return resolved
 
 
-def _take_stock(deltas: dict[int, int]) -> None:
-    """Apply stock changes with conditional UPDATEs, in offer-id order (no deadlocks)."""
-    for offer_id in sorted(deltas):
-        delta = deltas[offer_id]
-        if delta > 0:
-            taken = Offer.objects.filter(pk=offer_id, sold__lte=F("stock_cap") - delta).update(
-                sold=F("sold") + delta
-            )
-            if not taken:
-                offer = Offer.objects.get(pk=offer_id)
-                raise SoldOut(package=offer.name, remaining=offer.remaining)
-        elif delta < 0:
-            Offer.objects.filter(pk=offer_id).update(sold=F("sold") + delta)
+def _take_stock(deltas: dict[int, int]) -> bool:
+    """Apply stock changes (see placing.take_stock); True if an offer is now sold out."""
+    short, sold_out = placing.take_stock(deltas)
+    if short is not None:
+        offer = Offer.objects.get(pk=short)
+        raise SoldOut(package=offer.name, remaining=offer.remaining)
+    return sold_out
 
 
-def _take_round_slot(round_: Round, *, new_order: bool) -> None:
-    """Count the order in the round, only while it is open and below capacity.
-
-    The WHERE clause re-checks the state under the row lock, so an order racing
-    the cut-off either commits before the round closes or is refused; it is
-    the first hot-row write in every ordering transaction, and round changes
-    lock the round first too, so the two kinds of writer lock in one order.
-    """
-    rows = Round.objects.filter(pk=round_.pk, state=Round.State.OPEN)
-    if new_order and round_.capacity is not None:
-        rows = rows.filter(orders_count__lt=F("capacity"))
-    if not rows.update(orders_count=F("orders_count") + (1 if new_order else 0)):
-        current = Round.objects.get(pk=round_.pk)
-        if current.state != Round.State.OPEN:
+def _count_in_round(facts: RoundFacts, *, new_order: bool) -> int:
+    """Count the order in the round under its row lock (see placing.count_in_round)."""
+    count = placing.count_in_round(
+        facts.pk, new_order=new_order, capacity=facts.capacity is not None
+    )
+    if count is None:
+        state = Round.objects.filter(pk=facts.pk).values_list("state", flat=True).first()
+        if state != Round.State.OPEN:
             raise RoundNotOpen()
         raise RoundFull()
+    return count
 
 
-@transaction.atomic
 def order_place(
     *,
     round_: Round,
@@ -417,99 +388,142 @@ def order_place(
     api_client: ApiClient | None = None,
     note: str = "",
     now: dt.datetime | None = None,
+    facts: RoundFacts | None = None,
+    on_placed: Callable[[Order], None] | None = None,
+    savepoint: bool = True,
 ) -> Order:
     """Place a household's order in a round, or replace the lines of its existing order.
 
     `lines` maps offer id → quantity (0 drops a line). Raises an OrderRefused subclass
     saying why (round not open, not served, cadence, over limit, sold out, round full)
-    or NotAllowed; on any refusal nothing is written.
-    """
-    now = now or timezone.now()
-    _check_may_order(
-        by=by, api_client=api_client, channel=channel, household=household, round_=round_
-    )
-    round_ = Round.objects.get(pk=round_.pk)
-    _check_open(round_, now)
-    _check_round_serves(round_, household)
-    resolved = _resolve_lines(round_, lines)
-    # Lock the household: its orders from any channel are placed one at a time.
-    household = (
-        Household.objects.select_for_update().select_related("compound").get(pk=household.pk)
-    )
-    order = Order.objects.filter(round=round_, household=household).first()
-    is_new = order is None or order.state == Order.State.CANCELLED
-    if is_new:
-        _check_cadence(household, round_, now)
-    old_quantities = (
-        {}
-        if order is None or order.state == Order.State.CANCELLED
-        else dict(order.lines.values_list("offer_id", "quantity"))
-    )
-    new_quantities = {offer_id: qty for offer_id, (_offer, qty) in resolved.items()}
-    amount = sum((offer.price * qty for offer, qty in resolved.values()), Decimal("0.00"))
+    or NotAllowed; on any refusal nothing is written. `facts` is the round as
+    placing.round_facts read it in the caller's transaction (the API reads it first
+    to find the household); without it the round is read here.
 
-    order_had_lines = order is not None
-    if order is None:
-        order = Order(
-            round=round_,
+    `on_placed(order)` runs once the order and its lines are written, just before
+    the stock and round rows are taken: a caller's own write there (the API's
+    idempotency record) does not lengthen the time those hot rows stay locked.
+    `savepoint=False` is for a caller that rolls back its whole transaction on a
+    refusal anyway (the API): it saves the savepoint's two statements.
+    """
+    with transaction.atomic(savepoint=savepoint):
+        now = now or timezone.now()
+        facts = facts or placing.round_facts(round_.pk)
+        if facts is None:
+            raise Round.DoesNotExist()
+        _check_may_order(
+            by=by,
+            api_client=api_client,
+            channel=channel,
             household=household,
-            compound_id=household.compound_id,
-            pickup_code=new_pickup_code(),
+            supplier_id=facts.supplier_id,
         )
-    order.channel = channel
-    order.entered_by = by
-    order.api_client = api_client
-    order.state = Order.State.PLACED
-    order.amount_due = amount
-    order.note = note[:200]
-    if is_new:
-        order.placed_at = now
-    order._history_user = by
-    _save_with_unique_pickup_code(order)
-    _write_lines(order, resolved, had_lines=order_had_lines)
-    # Hot rows last: stock and capacity (see module docstring).
-    deltas = {
-        k: new_quantities.get(k, 0) - old_quantities.get(k, 0)
-        for k in set(new_quantities) | set(old_quantities)
-    }
-    _take_round_slot(round_, new_order=is_new)
-    _take_stock(deltas)
-    transaction.on_commit(lambda: round_close_if_done(round_.pk))
+        _check_open(facts, now)
+        _check_round_serves(facts, household)
+        resolved = _resolve_lines(facts, lines)
+        # Lock the household: its orders from any channel are placed one at a time.
+        compound_id, cadence_days = placing.lock_household(household.pk)
+        since = now - dt.timedelta(days=cadence_days) if cadence_days else None
+        order_id, previous = placing.orders_of(
+            household_id=household.pk, round_id=facts.pk, compound_id=compound_id, since=since
+        )
+        order = Order.objects.get(pk=order_id) if order_id is not None else None
+        is_new = order is None or order.state == Order.State.CANCELLED
+        if is_new and previous is not None:
+            raise _cadence_refusal(previous, cadence_days)
+        amount = sum((offer.price * qty for offer, qty in resolved.values()), Decimal("0.00"))
+        new_quantities = {offer_id: qty for offer_id, (_offer, qty) in resolved.items()}
+        if order is None:
+            order = _insert_order(
+                round_=round_,
+                household=household,
+                compound_id=compound_id,
+                resolved=resolved,
+                channel=channel,
+                by=by,
+                api_client=api_client,
+                amount=amount,
+                note=note,
+                now=now,
+            )
+            old_quantities = {}
+        else:
+            old_quantities = (
+                {}
+                if order.state == Order.State.CANCELLED
+                else dict(order.lines.values_list("offer_id", "quantity"))
+            )
+            order.channel = channel
+            order.entered_by = by
+            order.api_client = api_client
+            order.state = Order.State.PLACED
+            order.amount_due = amount
+            order.note = note[:200]
+            if is_new:
+                order.placed_at = now
+            order._history_user = by
+            order.save()
+            _write_lines(order, resolved)
+        if on_placed is not None:
+            on_placed(order)
+        # Hot rows last, offers (in id order) then the round: see the module docstring.
+        deltas = {
+            k: new_quantities.get(k, 0) - old_quantities.get(k, 0)
+            for k in set(new_quantities) | set(old_quantities)
+        }
+        sold_out = _take_stock(deltas)
+        count = _count_in_round(facts, new_order=is_new)
+        if sold_out or (facts.capacity is not None and count >= facts.capacity):
+            round_id = facts.pk
+            transaction.on_commit(lambda: round_close_if_done(round_id))
+        return order
+
+
+def _insert_order(
+    *,
+    round_: Round,
+    household: Household,
+    compound_id: int,
+    resolved: dict[int, tuple[Offer, int]],
+    channel: str,
+    by: User | None,
+    api_client: ApiClient | None,
+    amount: Decimal,
+    note: str,
+    now: dt.datetime,
+) -> Order:
+    """A household's first order in the round: the order, its history row and its lines."""
+    written = timezone.now()
+    order = Order(
+        round=round_,
+        household=household,
+        compound_id=compound_id,
+        channel=channel,
+        entered_by=by,
+        api_client=api_client,
+        state=Order.State.PLACED,
+        amount_due=amount,
+        note=note[:200],
+        placed_at=now,
+        pickup_code=new_pickup_code(),
+        created_at=written,
+        updated_at=written,
+    )
+    lines = [
+        OrderLine(offer_id=offer_id, quantity=qty, unit_price=offer.price)
+        for offer_id, (offer, qty) in resolved.items()
+    ]
+    placing.insert_order(order, lines, history_user_id=getattr(by, "pk", None))
     return order
 
 
-def _write_lines(order: Order, resolved: dict[int, tuple[Offer, int]], *, had_lines: bool) -> None:
-    """Write the order's lines: one INSERT for a new order, else drop, update and add."""
-    if not had_lines:
-        OrderLine.objects.bulk_create(
-            [
-                OrderLine(order=order, offer_id=offer_id, quantity=qty, unit_price=offer.price)
-                for offer_id, (offer, qty) in resolved.items()
-            ]
-        )
-        return
+def _write_lines(order: Order, resolved: dict[int, tuple[Offer, int]]) -> None:
+    """Replace an existing order's lines: drop, update and add."""
     OrderLine.objects.filter(order=order).exclude(offer_id__in=resolved).delete()
     for offer_id, (offer, qty) in resolved.items():
         OrderLine.objects.update_or_create(
             order=order, offer_id=offer_id, defaults={"quantity": qty, "unit_price": offer.price}
         )
-
-
-def _save_with_unique_pickup_code(order: Order) -> None:
-    """Save, drawing a new pickup code if the random one is already taken in this round."""
-    for _attempt in range(5):
-        try:
-            with transaction.atomic():
-                order.save()
-            return
-        except IntegrityError:
-            if (
-                order.pk is not None
-                or Order.objects.filter(round=order.round_id, household=order.household_id).exists()
-            ):
-                raise
-            order.pickup_code = new_pickup_code()
-    raise IntegrityError("could not draw a free pickup code")
 
 
 @transaction.atomic
@@ -532,7 +546,11 @@ def order_cancel(
         )
     )
     _check_may_order(
-        by=by, api_client=api_client, channel=channel, household=order.household, round_=order.round
+        by=by,
+        api_client=api_client,
+        channel=channel,
+        household=order.household,
+        supplier_id=order.round.supplier_id,
     )
     Household.objects.select_for_update().filter(pk=order.household_id).first()
     order = Order.objects.select_related("round").get(pk=order.pk)
@@ -544,13 +562,16 @@ def order_cancel(
 
 
 def _release(order: Order, *, by: User | None) -> None:
-    """Cancel one order and give back its stock; locks order → round → offers, like placing."""
+    """Cancel one order and give back its stock; locks order → offers → round, like placing."""
     deltas = {offer_id: -qty for offer_id, qty in order.lines.values_list("offer_id", "quantity")}
     order.state = Order.State.CANCELLED
     order._history_user = by
     order.save(update_fields=["state", "updated_at"])
-    Round.objects.filter(pk=order.round_id).update(orders_count=F("orders_count") - 1)
     _take_stock(deltas)
+    # Only a round with a capacity counts its orders (see Round.orders_count).
+    Round.objects.filter(pk=order.round_id, capacity__isnull=False).update(
+        orders_count=F("orders_count") - 1
+    )
 
 
 def round_release_orders(round_id: int) -> int:

@@ -8,3 +8,9 @@ class PaymentsConfig(AppConfig):
     name = "baogong.payments"
     label = "payments"
     verbose_name = _("Payments")
+
+    def ready(self) -> None:
+        from baogong.orders.signals import round_transitioned
+        from baogong.payments.tasks import on_round_transitioned
+
+        round_transitioned.connect(on_round_transitioned, dispatch_uid="payments_round_moved")

@@ -101,8 +101,9 @@ def test_area_page_query_count_does_not_grow_with_children_or_households(
     for _ in range(12):
         ResidentFactory(household=HouseholdFactory(building=tree.building_a))
     client.force_login(user_with_role(Role.DISTRICT_ADMIN, tree.district))
-    # Session, user, grants, the node, breadcrumbs, children, four counts, gates.
-    with django_assert_max_num_queries(11):
+    # Session, user, grants, the node, breadcrumbs, children, four counts, gates,
+    # and the unread-messages count in the menu.
+    with django_assert_max_num_queries(12):
         response = client.get(url(getattr(tree, node)))
     assert response.status_code == 200
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+import pytest
 from django.urls import reverse
 
 from baogong.accounts import scoping
@@ -40,22 +41,24 @@ def test_household_page_masks_phones_for_roles_without_full_phone_rights(
         assert f"{phone[:3]}****{phone[-4:]}" in page
 
 
-def test_special_care_flag_is_shown_to_community_staff_and_building_volunteers(
-        client, tree, user_with_role):
+def test_special_care_flag_is_shown_to_community_staff(client, tree, user_with_role):
     ResidentFactory(household=tree.household_a, name="王奶奶", special_group=True,
                     is_contact=False)
-    for user in (user_with_role(Role.COMMUNITY_STAFF, tree.community_a),
-                 user_with_role(Role.VOLUNTEER, tree.building_a)):
-        client.force_login(user)
-        response = client.get(url(tree.household_a))
-        assert response.context["special_care"] is True
-        assert "special-care resident" in response.content.decode()
+    client.force_login(user_with_role(Role.COMMUNITY_STAFF, tree.community_a))
+    response = client.get(url(tree.household_a))
+    assert response.context["special_care"] is True
+    assert "special-care resident" in response.content.decode()
 
 
-def test_special_care_flag_is_hidden_from_liaisons(client, tree, user_with_role):
+@pytest.mark.parametrize("role, node", [
+    (Role.LIAISON, "compound_a"),
+    (Role.VOLUNTEER, "building_a"),  # assigned volunteers see their people on welfare pages
+    (Role.STREET_STAFF, "street_a"),  # above the community: counts only
+])
+def test_special_care_flag_is_hidden_from_other_roles(client, tree, user_with_role, role, node):
     ResidentFactory(household=tree.household_a, name="王奶奶", special_group=True,
                     is_contact=False)
-    client.force_login(user_with_role(Role.LIAISON, tree.compound_a))
+    client.force_login(user_with_role(role, getattr(tree, node)))
     response = client.get(url(tree.household_a))
     assert response.context["special_care"] is False
     assert "special-care resident" not in response.content.decode()

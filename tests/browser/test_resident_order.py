@@ -142,7 +142,7 @@ def test_resident_orders_supplies_on_a_phone_and_sees_the_pickup_code(
     visit(page, lambda: page.get_by_role("link", name=ui("My orders")).last.click())
     assert page.get_by_text(order.pickup_code).is_visible()
     screenshot(page, "resident-my-orders")
-    assert Round.objects.get(pk=order.round_id).orders_count == 1
+    assert Round.objects.get(pk=order.round_id).orders_total == 1
 
 
 def test_a_refused_change_is_explained_in_an_alert_keeping_what_was_typed(

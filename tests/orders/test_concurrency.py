@@ -1,4 +1,4 @@
-"""Stock caps hold when many people order the last units at the same moment (PostgreSQL)."""
+"""Stock caps and a round's capacity hold when many people order at once (PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.db import connection, connections
 
 from baogong.areas.models import Household
 from baogong.orders import errors, services
-from baogong.orders.models import Offer, Order
+from baogong.orders.models import Offer, Order, Round
 from tests.factories import HouseholdFactory
 
 SUBMISSIONS = 240
@@ -67,3 +67,54 @@ def test_240_concurrent_orders_sell_exactly_the_50_in_stock(tree, open_round):
     assert offer.sold == 50
     assert Order.objects.filter(round=open_round, state=Order.State.PLACED).count() == 50
     assert set(outcomes) <= {"ok", "sold_out", "closed"}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_240_concurrent_orders_fill_a_capacity_of_30_exactly(tree, open_round):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locking under concurrency is tested on PostgreSQL (CI runs it)")
+    Round.objects.filter(pk=open_round.pk).update(capacity=30)
+    offer = Offer.objects.get(round=open_round, code="B")
+    Offer.objects.filter(pk=offer.pk).update(stock_cap=10_000)
+    households = [tree.household_a] + [
+        HouseholdFactory(building=tree.building_a, unit="1", room=str(1000 + i))
+        for i in range(SUBMISSIONS - 1)
+    ]
+    start = threading.Barrier(THREADS)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def submit(batch: list[Household]) -> None:
+        try:
+            start.wait()
+            for household in batch:
+                try:
+                    services.order_place(
+                        round_=open_round,
+                        household=household,
+                        lines={offer.pk: 1},
+                        channel=Order.Channel.PROXY,
+                        by=None,
+                    )
+                    result = "ok"
+                except errors.RoundFull:
+                    result = "full"
+                except errors.RoundNotOpen:
+                    result = "closed"  # the round closes itself once its capacity is reached
+                with lock:
+                    outcomes.append(result)
+        finally:
+            connections.close_all()
+
+    batches = [households[i::THREADS] for i in range(THREADS)]
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        for future in [pool.submit(submit, batch) for batch in batches]:
+            future.result()
+
+    open_round.refresh_from_db()
+    assert len(outcomes) == SUBMISSIONS
+    assert outcomes.count("ok") == 30
+    assert open_round.orders_count == open_round.orders_total == 30
+    assert Order.objects.filter(round=open_round, state=Order.State.PLACED).count() == 30
+    assert set(outcomes) <= {"ok", "full", "closed"}

@@ -33,7 +33,8 @@ def test_order_place_counts_stock_and_amount(open_round, tree):
     offers = offers_of(open_round)
     assert (offers["A"].sold, offers["B"].sold) == (2, 1)
     open_round.refresh_from_db()
-    assert open_round.orders_count == 1
+    # Without a capacity the round's row is not counted in: its orders are counted on read.
+    assert (open_round.orders_count, open_round.orders_total) == (0, 1)
 
 
 def test_ordering_again_edits_the_same_order(open_round, tree):
@@ -210,7 +211,33 @@ def test_cancel_gives_stock_back_once(open_round, tree):
     services.order_cancel(order=order, by=None)
     assert offers_of(open_round)["A"].sold == 0
     open_round.refresh_from_db()
-    assert open_round.orders_count == 0
+    assert (open_round.orders_count, open_round.orders_total) == (0, 0)
+
+
+def test_a_round_with_a_capacity_counts_its_orders_and_gives_places_back(open_round, tree):
+    Round.objects.filter(pk=open_round.pk).update(capacity=2)
+    open_round.refresh_from_db()
+    offers = offers_of(open_round)
+
+    def place(household):
+        return services.order_place(
+            round_=open_round,
+            household=household,
+            lines={offers["A"].pk: 1},
+            channel=Order.Channel.PROXY,
+            by=None,
+        )
+
+    order = place(tree.household_a)
+    place(tree.household_a)  # an edit is not a second place
+    open_round.refresh_from_db()
+    assert (open_round.orders_count, open_round.orders_total) == (1, 1)
+    services.order_cancel(order=order, by=None)
+    open_round.refresh_from_db()
+    assert (open_round.orders_count, open_round.orders_total) == (0, 0)
+    place(tree.household_a)
+    open_round.refresh_from_db()
+    assert (open_round.orders_count, open_round.orders_total) == (1, 1)
 
 
 def test_proxy_orders_only_for_households_in_own_area(open_round, tree, user_with_role):

@@ -1,0 +1,475 @@
+"""The statements of order placement, kept few and cheap (services.order_place runs them).
+
+Placing an order is the one write that arrives hundreds of times a second at a
+round's opening, so its reads and writes are plain SQL: the Django ORM spends
+more Python compiling these small queries than the database spends running
+them. Column lists come from the models' `_meta`, so a field added to Order or
+OrderLine later (with its default) is written here too, and values go through
+each field's `get_db_prep_save`, so SQLite and PostgreSQL get what the ORM
+would send them.
+
+- round_facts: the round, the paths of the areas it serves and its offers in one
+  statement, without a lock (the round's state is re-checked under a lock on its
+  row by count_in_round, which ends every placement, see services.order_place);
+- lock_household: the household's row locked, with its compound's cadence;
+- orders_of: the household's order in this round and its latest live order in
+  the cadence window, in one statement read after the lock, so both are current;
+- insert_order: a new order, its history row and its lines, a pickup code
+  already taken in the round redrawn through ON CONFLICT instead of a savepoint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+
+from django.db import IntegrityError, connection
+from django.db.backends.utils import CursorWrapper
+from django.db.models import Model
+from django.utils.dateparse import parse_datetime
+
+from baogong.areas.models import Area, Household
+from baogong.orders.models import Offer, Order, OrderLine, Round, RoundArea
+from baogong.orders.pickup import new_pickup_code
+
+# Table and column names in the SQL below come from the models' _meta (hence the S608
+# markers); every value is a query parameter.
+CENT = Decimal("0.01")
+PICKUP_CODE_ATTEMPTS = 5
+PREPARE_THRESHOLD = 1  # runs of a statement on a connection before it is prepared
+
+
+def _aware(value: dt.datetime | str | None) -> dt.datetime | None:
+    """A datetime column as an aware UTC datetime (SQLite gives naive UTC, or text)."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def _money(value: Decimal | float | int | str) -> Decimal:
+    """A decimal column as Decimal with 2 places (SQLite may hand back a float)."""
+    if not isinstance(value, Decimal):
+        value = Decimal(str(value))
+    return value.quantize(CENT)
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def hot_cursor() -> CursorWrapper:
+    """A cursor for the statements every order runs.
+
+    On PostgreSQL it binds parameters on the server, so psycopg prepares each
+    statement once per connection (on its second run) and PostgreSQL no longer
+    parses and plans it for every order: that was about half of the database's CPU
+    per order. Django leaves prepared statements off (for transaction-pooling
+    proxies such as PgBouncer before 1.21); only these cursors turn them on, and
+    Django's own cursors keep binding on the client, which never prepares.
+    """
+    if not _postgres():
+        return connection.cursor()
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        raw.prepare_threshold = PREPARE_THRESHOLD
+    return connection._prepare_cursor(ServerBindingCursor(raw))
+
+
+# --- the round -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RoundFacts:
+    """What placing an order needs of a round, read in one statement."""
+
+    pk: int
+    supplier_id: int
+    state: str
+    opens_at: dt.datetime
+    cutoff_at: dt.datetime
+    capacity: int | None
+    area_paths: tuple[str, ...]
+    offers: dict[int, Offer]  # by id, in the round's order (position, id)
+
+    def offer_for_code(self, code: str) -> Offer | None:
+        code = code.strip().upper()
+        return next((o for o in self.offers.values() if o.code == code), None)
+
+
+@cache
+def _round_sql(vendor: str) -> str:
+    paths = "string_agg(a.path, ' ')" if vendor == "postgresql" else "group_concat(a.path, ' ')"
+    round_areas, area = RoundArea._meta.db_table, Area._meta.db_table
+    # The paths are aggregated once in a derived table, not once per offer row.
+    return (
+        "SELECT r.supplier_id, r.state, r.opens_at, r.cutoff_at, r.capacity, p.paths, "  # noqa: S608
+        "o.id, o.code, o.name, o.price, o.stock_cap, o.sold, o.per_household_limit, o.position "
+        f"FROM {Round._meta.db_table} r "
+        f"CROSS JOIN (SELECT {paths} AS paths FROM {round_areas} ra "
+        f"JOIN {area} a ON a.id = ra.area_id WHERE ra.round_id = %s) p "
+        f"LEFT JOIN {Offer._meta.db_table} o ON o.round_id = r.id "
+        "WHERE r.id = %s"
+    )
+
+
+def round_facts(round_id: int) -> RoundFacts | None:
+    """The round with its area paths and offers, or None if there is no such round."""
+    with hot_cursor() as cursor:
+        cursor.execute(_round_sql(connection.vendor), [round_id, round_id])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    supplier_id, state, opens_at, cutoff_at, capacity, paths = rows[0][:6]
+    offers = sorted(
+        (
+            Offer(
+                id=offer_id,
+                round_id=round_id,
+                code=code,
+                name=name,
+                price=_money(price),
+                stock_cap=stock_cap,
+                sold=sold,
+                per_household_limit=limit,
+                position=position,
+            )
+            for *_round, offer_id, code, name, price, stock_cap, sold, limit, position in rows
+            if offer_id is not None
+        ),
+        key=lambda o: (o.position, o.pk),
+    )
+    return RoundFacts(
+        pk=round_id,
+        supplier_id=supplier_id,
+        state=state,
+        opens_at=_aware(opens_at),
+        cutoff_at=_aware(cutoff_at),
+        capacity=capacity,
+        area_paths=tuple((paths or "").split()),
+        offers={o.pk: o for o in offers},
+    )
+
+
+# --- the household ---------------------------------------------------------------------
+
+
+@cache
+def _household_sql(vendor: str, *, by_compound: bool, paths: int, with_unit: bool) -> str:
+    area, household = Area._meta.db_table, Household._meta.db_table
+    if by_compound:
+        compounds = "b.parent_id = %s"
+    else:
+        under = " OR ".join(["path LIKE %s"] * paths) or "FALSE"
+        compounds = f"b.parent_id IN (SELECT id FROM {area} WHERE kind = %s AND ({under}))"  # noqa: S608
+    return (
+        "SELECT h.id, h.unit, h.room, h.phone, h.compound_id, h.building_id, "  # noqa: S608
+        "b.name, b.path, b.parent_id, c.name, c.path, c.parent_id, c.cadence_days "
+        f"FROM {area} b JOIN {household} h ON h.building_id = b.id "
+        f"JOIN {area} c ON c.id = h.compound_id "
+        f"WHERE b.kind = %s AND {compounds} AND h.room = %s"
+        + (" AND h.unit = %s" if with_unit else "")
+    )
+
+
+def households_at(
+    facts: RoundFacts,
+    *,
+    building: Callable[[str], bool],
+    room: str,
+    unit: str,
+    compound_id: int | None,
+) -> list[Household]:
+    """Households with this room (and unit, if given) in the round's compounds, or in one,
+    in a building whose name `building` accepts.
+
+    Every building of those compounds is joined on the unique (building, unit, room)
+    index, so this is one small indexed query; building names are compared in Python
+    (3号楼, 3栋, 三号楼 are one building). Each household comes with its building and
+    compound loaded, as the order response needs them.
+    """
+    params: list = [Area.Kind.BUILDING]
+    if compound_id is not None:
+        params.append(compound_id)
+    else:
+        params += [Area.Kind.COMPOUND, *(path + "%" for path in facts.area_paths)]
+    params.append(room)
+    if unit:
+        params.append(unit)
+    sql = _household_sql(
+        connection.vendor,
+        by_compound=compound_id is not None,
+        paths=len(facts.area_paths),
+        with_unit=bool(unit),
+    )
+    with hot_cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    found = []
+    for row in sorted(row for row in rows if building(row[6])):
+        pk, h_unit, h_room, phone, compound_pk, building_pk = row[:6]
+        b_name, b_path, b_parent, c_name, c_path, c_parent, cadence = row[6:]
+        household = Household(
+            id=pk,
+            unit=h_unit,
+            room=h_room,
+            phone=phone,
+            compound_id=compound_pk,
+            building_id=building_pk,
+        )
+        household.building = Area(
+            id=building_pk, kind=Area.Kind.BUILDING, name=b_name, path=b_path, parent_id=b_parent
+        )
+        household.compound = Area(
+            id=compound_pk,
+            kind=Area.Kind.COMPOUND,
+            name=c_name,
+            path=c_path,
+            parent_id=c_parent,
+            cadence_days=cadence,
+        )
+        found.append(household)
+    return found
+
+
+def lock_household(household_id: int) -> tuple[int, int | None]:
+    """Lock the household's row until commit; return its compound id and cadence in days.
+
+    Every placement for a household, from any channel, takes this lock first, so the
+    one-order-per-round and cadence rules see every earlier order of the household.
+    """
+    area, household = Area._meta.db_table, Household._meta.db_table
+    sql = (
+        f"SELECT h.compound_id, c.cadence_days FROM {household} h "  # noqa: S608
+        f"JOIN {area} c ON c.id = h.compound_id WHERE h.id = %s"
+    )
+    if _postgres():
+        sql += " FOR UPDATE OF h"  # SQLite: the IMMEDIATE transaction already serialises
+    with hot_cursor() as cursor:
+        cursor.execute(sql, [household_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise Household.DoesNotExist()
+    return row
+
+
+def orders_of(
+    *, household_id: int, round_id: int, compound_id: int, since: dt.datetime | None
+) -> tuple[int | None, dt.datetime | None]:
+    """The household's order in this round (its id) and, if `since` is given, when its
+    latest live order of another round in this compound was placed after `since`."""
+    table = Order._meta.db_table
+    sql = f"SELECT id, round_id, placed_at FROM {table} WHERE household_id = %s AND (round_id = %s"  # noqa: S608
+    params: list = [household_id, round_id]
+    if since is not None:
+        sql += " OR (compound_id = %s AND state = %s AND placed_at > %s)"
+        placed_at = Order._meta.get_field("placed_at")
+        params += [compound_id, Order.State.PLACED, placed_at.get_db_prep_save(since, connection)]
+    with hot_cursor() as cursor:
+        cursor.execute(sql + ")", params)
+        rows = cursor.fetchall()
+    this_round = next((pk for pk, rid, _at in rows if rid == round_id), None)
+    others = [_aware(at) for _pk, rid, at in rows if rid != round_id]
+    return this_round, max(others, default=None)
+
+
+# --- writing a new order ---------------------------------------------------------------
+
+
+def _columns(model: type[Model], skip: frozenset[str] = frozenset()) -> list:
+    return [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in skip]
+
+
+@dataclass(frozen=True)
+class _OrderTables:
+    """Tables and columns insert_order writes, read once from the models' _meta."""
+
+    order: str
+    order_fields: list
+    history: str
+    history_fields: list  # the history model's, minus history_id
+    line: str
+    line_fields: list  # OrderLine's, minus id and order_id
+
+
+@cache
+def _tables() -> _OrderTables:
+    # Order.history builds a manager class on every access: read the model once.
+    history = Order.history.model
+    skip = {"history_id", "history_date", "history_type", "history_change_reason"}
+    return _OrderTables(
+        order=Order._meta.db_table,
+        order_fields=_columns(Order),
+        history=history._meta.db_table,
+        history_fields=[f for f in history._meta.concrete_fields if f.attname not in skip],
+        line=OrderLine._meta.db_table,
+        line_fields=_columns(OrderLine, frozenset({"order_id"})),
+    )
+
+
+def _placeholders(count: int) -> str:
+    return "(" + ", ".join(["%s"] * count) + ")"
+
+
+@cache
+def _insert_sql(vendor: str, lines: int) -> tuple[str, str, str]:
+    """The INSERTs of an order, its history row and `lines` lines: one statement on
+    PostgreSQL (data-modifying CTEs, the history and lines selecting the new order's
+    row, so a pickup-code conflict inserts none of them), three on SQLite."""
+    t = _tables()
+    order = (
+        f"INSERT INTO {t.order} ({', '.join(f.column for f in t.order_fields)}) "  # noqa: S608
+        f"VALUES {_placeholders(len(t.order_fields))} "
+        "ON CONFLICT (round_id, pickup_code) DO NOTHING RETURNING id"
+    )
+    history_columns = [f.column for f in t.history_fields] + ["history_date", "history_type"]
+    line_columns = ["order_id"] + [f.column for f in t.line_fields]
+    if vendor != "postgresql":
+        history = (
+            f"INSERT INTO {t.history} ({', '.join(history_columns)}) "  # noqa: S608
+            f"VALUES {_placeholders(len(history_columns))}"
+        )
+        values = ", ".join([_placeholders(len(line_columns))] * lines)
+        line = f"INSERT INTO {t.line} ({', '.join(line_columns)}) VALUES {values}"  # noqa: S608
+        return order, history, line
+    own = {f.attname: f.column for f in Order._meta.concrete_fields}
+    selected = [
+        f"%s::{f.cast_db_type(connection)}"
+        if f.attname == "history_user_id"
+        else f"o.{own[f.attname]}"
+        for f in t.history_fields
+    ]
+    row = "(" + ", ".join(f"%s::{f.cast_db_type(connection)}" for f in t.line_fields) + ")"
+    names = ", ".join(f"v{n}" for n in range(len(t.line_fields)))
+    statement = (
+        f"WITH o AS ({order.replace('RETURNING id', 'RETURNING *')}), "  # noqa: S608
+        f"h AS (INSERT INTO {t.history} ({', '.join(history_columns)}) "
+        f"SELECT {', '.join(selected)}, o.created_at, '+' FROM o), "
+        f"l AS (INSERT INTO {t.line} ({', '.join(line_columns)}) "
+        f"SELECT o.id, {names} FROM o, (VALUES {', '.join([row] * lines)}) AS v ({names})) "
+        "SELECT id FROM o"
+    )
+    return statement, "", ""
+
+
+def insert_order(order: Order, lines: list[OrderLine], *, history_user_id: int | None) -> None:
+    """INSERT a new order (pk set on `order`), its history row ("+") and its lines.
+
+    A pickup code already used in the round is redrawn: ON CONFLICT on (round,
+    pickup_code) inserts nothing, and the next attempt draws another code. A second
+    order of the household in the round still fails on its unique constraint.
+    """
+    t = _tables()
+    first, history_sql, lines_sql = _insert_sql(connection.vendor, len(lines))
+    line_rows = [
+        [f.get_db_prep_save(getattr(line, f.attname), connection) for f in t.line_fields]
+        for line in lines
+    ]
+    with hot_cursor() as cursor:
+        for _attempt in range(PICKUP_CODE_ATTEMPTS):
+            params = [
+                f.get_db_prep_save(getattr(order, f.attname), connection) for f in t.order_fields
+            ]
+            if not history_sql:  # PostgreSQL: the one statement writes all three
+                params += [history_user_id, *(value for row in line_rows for value in row)]
+            cursor.execute(first, params)
+            inserted = cursor.fetchone()
+            if inserted is not None:
+                break
+            order.pickup_code = new_pickup_code()
+        else:
+            raise IntegrityError("could not draw a free pickup code")
+        order.pk = inserted[0]
+        order._state.adding, order._state.db = False, connection.alias
+        for line in lines:
+            line.order = order
+        if not history_sql:
+            return
+        own = {"id": order.pk, "history_user_id": history_user_id}
+        created = Order._meta.get_field("created_at").get_db_prep_save(order.created_at, connection)
+        cursor.execute(
+            history_sql,
+            [
+                f.get_db_prep_save(
+                    own[f.attname] if f.attname in own else getattr(order, f.attname), connection
+                )
+                for f in t.history_fields
+            ]
+            + [created, "+"],
+        )
+        cursor.execute(lines_sql, [value for row in line_rows for value in (order.pk, *row)])
+
+
+# --- the hot rows, last in the transaction ---------------------------------------------
+
+
+def take_stock(deltas: dict[int, int]) -> tuple[int | None, bool]:
+    """Apply stock changes with conditional UPDATEs, in offer-id order (no deadlocks).
+
+    Returns (the offer id that had too little stock, or None; whether an offer is now
+    sold out). The database, not Python, decides who gets the last unit.
+    """
+    table = Offer._meta.db_table
+    sold_out = False
+    with hot_cursor() as cursor:
+        for offer_id in sorted(deltas):
+            delta = deltas[offer_id]
+            if delta > 0:
+                cursor.execute(
+                    f"UPDATE {table} SET sold = sold + %s WHERE id = %s AND sold + %s <= stock_cap "  # noqa: S608
+                    "RETURNING sold, stock_cap",
+                    [delta, offer_id, delta],
+                )
+                row = cursor.fetchone()
+                if row is None:
+                    return offer_id, sold_out
+                sold_out = sold_out or row[0] >= row[1]
+            elif delta < 0:
+                cursor.execute(
+                    f"UPDATE {table} SET sold = sold + %s WHERE id = %s",  # noqa: S608
+                    [delta, offer_id],
+                )
+    return None, sold_out
+
+
+def count_in_round(round_id: int, *, new_order: bool, capacity: bool) -> int | None:
+    """Re-check that the round is open under a lock on its row; count a new order if capped.
+
+    The last statement of a placement. The lock orders this placement against the
+    round being closed (round_transition locks the row FOR UPDATE): an order racing
+    the cut-off either commits before the round closes or is refused.
+
+    Only a new order in a round with a capacity updates the row (the conditional
+    UPDATE decides who gets the last place): that row lock is exclusive, so such
+    orders commit one after another. Every other placement takes `FOR KEY SHARE`,
+    which orders never conflict on and only `FOR UPDATE` waits for: without a
+    capacity, placements no longer queue on the round row behind each other's
+    commit. Round.orders_count then stays 0 (see the model). SQLite's IMMEDIATE
+    transaction already serialises writers, so there a plain read does.
+    Returns the round's orders_count, or None if the round refused.
+    """
+    table = Round._meta.db_table
+    with hot_cursor() as cursor:
+        if new_order and capacity:
+            cursor.execute(
+                f"UPDATE {table} SET orders_count = orders_count + 1 "  # noqa: S608
+                "WHERE id = %s AND state = %s AND orders_count < capacity "
+                "RETURNING orders_count",
+                [round_id, Round.State.OPEN],
+            )
+        else:
+            lock = " FOR KEY SHARE" if _postgres() else ""
+            cursor.execute(
+                f"SELECT orders_count FROM {table} WHERE id = %s AND state = %s{lock}",  # noqa: S608
+                [round_id, Round.State.OPEN],
+            )
+        row = cursor.fetchone()
+    return None if row is None else row[0]

@@ -109,6 +109,18 @@ def _require_state(obj: Any, *states: str) -> None:
         )
 
 
+def _decide_all(lines: list, decisions: dict[int, Decision]) -> list:
+    """Check a decision for every line; raise one error naming every line that is wrong."""
+    errors: list[str] = []
+    decided = [
+        _decide(f"{line.item} {line.spec}".strip(), line.quantity, decisions.get(line.pk), errors)
+        for line in lines
+    ]
+    if errors:
+        raise InvalidInput(" ".join(errors))
+    return decided
+
+
 def _decide(
     line_label: str, requested: Decimal, decision: Decision | None, errors: list[str]
 ) -> tuple[str, Decimal, str] | None:
@@ -236,13 +248,7 @@ def requisition_review(
     _require(by, STREET_ROLES, requisition.community)
     _require_state(requisition, Requisition.State.SUBMITTED)
     lines = list(requisition.lines.order_by("pk"))
-    errors: list[str] = []
-    decided = [
-        _decide(f"{line.item} {line.spec}".strip(), line.quantity, decisions.get(line.pk), errors)
-        for line in lines
-    ]
-    if errors:
-        raise InvalidInput(" ".join(errors))
+    decided = _decide_all(lines, decisions)
     now = timezone.now()
     steps = []
     for line, (kind, quantity, reason) in zip(lines, decided, strict=True):
@@ -364,13 +370,7 @@ def street_request_decide(
     _require(by, BUREAU_ROLES, request.street)
     _require_state(request, StreetRequest.State.SUBMITTED)
     lines = list(request.lines.order_by("pk"))
-    errors: list[str] = []
-    decided = [
-        _decide(f"{line.item} {line.spec}".strip(), line.quantity, decisions.get(line.pk), errors)
-        for line in lines
-    ]
-    if errors:
-        raise InvalidInput(" ".join(errors))
+    decided = _decide_all(lines, decisions)
     now = timezone.now()
     for line, (kind, quantity, reason) in zip(lines, decided, strict=True):
         line.bureau_quantity = quantity

@@ -204,34 +204,47 @@ def requisition_review(request: HttpRequest, pk: int) -> HttpResponse:
     requisition = visible(queries.requisitions_for(scope), pk)
     if not reaches(scope, STREET_ROLES, requisition.community):
         raise NotAllowed()
-    lines = list(requisition.lines.all())
+    return _decide_page(
+        request,
+        document=requisition,
+        decide=lambda decisions: services.requisition_review(
+            requisition=requisition, decisions=decisions, by=request.user
+        ),
+        level=_("street office"),
+        detail="requisitions:requisition_detail",
+        is_open=requisition.state == Requisition.State.SUBMITTED,
+    )
+
+
+def _decide_page(
+    request: HttpRequest, *, document, decide, level: str, detail: str, is_open: bool
+) -> HttpResponse:
+    """One level's line-by-line decision form (street office or bureau): the same page,
+    the same refusals, only the service and the wording differ."""
+    lines = list(document.lines.all())
     error = None
     if request.method == "POST":
         try:
-            services.requisition_review(
-                requisition=requisition,
-                decisions=_posted_decisions(request, lines),
-                by=request.user,
-            )
+            decide(_posted_decisions(request, lines))
         except DomainError as refusal:
             if isinstance(refusal, NotAllowed):
                 raise
             error = refusal.message
         else:
             messages.success(request, _("Decisions recorded."))
-            return redirect("requisitions:requisition_detail", requisition.pk)
+            return redirect(detail, document.pk)
     return render(
         request,
         "requisitions/decide.html",
         {
-            "document": requisition,
+            "document": document,
             "lines": lines,
             "error": error,
             "posted": request.POST,
             "decisions": ApprovalStep.Decision.choices,
-            "level": _("street office"),
-            "back": ("requisitions:requisition_detail", requisition.pk),
-            "open": requisition.state == Requisition.State.SUBMITTED,
+            "level": level,
+            "back": (detail, document.pk),
+            "open": is_open,
         },
         status=422 if error else 200,
     )
@@ -335,34 +348,13 @@ def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
     street_request = visible(queries.requests_for(scope), pk)
     if not reaches(scope, BUREAU_ROLES, street_request.street):
         raise NotAllowed()
-    lines = list(street_request.lines.all())
-    error = None
-    if request.method == "POST":
-        try:
-            services.street_request_decide(
-                request=street_request,
-                decisions=_posted_decisions(request, lines),
-                by=request.user,
-            )
-        except DomainError as refusal:
-            if isinstance(refusal, NotAllowed):
-                raise
-            error = refusal.message
-        else:
-            messages.success(request, _("Decisions recorded."))
-            return redirect("requisitions:request_detail", street_request.pk)
-    return render(
+    return _decide_page(
         request,
-        "requisitions/decide.html",
-        {
-            "document": street_request,
-            "lines": lines,
-            "error": error,
-            "posted": request.POST,
-            "decisions": ApprovalStep.Decision.choices,
-            "level": _("commerce bureau"),
-            "back": ("requisitions:request_detail", street_request.pk),
-            "open": street_request.state == StreetRequest.State.SUBMITTED,
-        },
-        status=422 if error else 200,
+        document=street_request,
+        decide=lambda decisions: services.street_request_decide(
+            request=street_request, decisions=decisions, by=request.user
+        ),
+        level=_("commerce bureau"),
+        detail="requisitions:request_detail",
+        is_open=street_request.state == StreetRequest.State.SUBMITTED,
     )

@@ -14,8 +14,12 @@ from baogong.accounts.scoping import (
     PROXY_ROLES,
     REGISTER_ROLES,
     ROUND_ROLES,
+    SPECIAL_CARE_ROLES,
     scope_for,
 )
+from baogong.monitoring.queries import MONITOR_ROLES
+from baogong.notify.queries import CALL_LIST_ROLES, unread_label
+from baogong.requisitions.access import VIEW_ROLES as REQUISITION_ROLES
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -41,20 +45,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if scope.has_any(ROUND_ROLES) or scope.supplier_ids:
         items.append((reverse("payments:home"), _("Payments")))
     # Special care: staff who keep or watch the two lists, volunteers who make the calls.
-    from baogong.accounts.scoping import SPECIAL_CARE_ROLES
-
     if scope.has_any(SPECIAL_CARE_ROLES):
         items.append((reverse("welfare:home"), _("Special care")))
     # Emergency requisitions: staff see the chain's overview, enterprises their allocation orders.
-    from baogong.requisitions.access import VIEW_ROLES as REQUISITION_ROLES
-
     if scope.has_any(REQUISITION_ROLES):
         items.append((reverse("requisitions:dashboard"), _("Supply requests")))
     elif scope.supplier_ids:
         items.append((reverse("requisitions:allocation_list"), _("Allocation orders")))
     # Market monitoring: staff who watch outlets' stock and prices; suppliers file reports.
-    from baogong.monitoring.queries import MONITOR_ROLES
-
     if scope.has_any(MONITOR_ROLES):
         items.append((reverse("monitoring:home"), _("Market monitoring")))
     elif scope.supplier_ids:
@@ -65,8 +63,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("areas:my_household"), _("My household")))
     # Notifications: the count is in the text; one COUNT on the (recipient, read_at) index,
     # run only when a page shows the menu (htmx fragments do not).
-    from baogong.notify.queries import CALL_LIST_ROLES, unread_label
-
     items.append((reverse("notify:inbox"), unread_label(user)))
     if scope.has_any(CALL_LIST_ROLES):
         items.append((reverse("notify:call_list"), _("Messages to pass on")))

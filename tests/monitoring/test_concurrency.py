@@ -6,7 +6,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from baogong.monitoring.models import OutletReport
 from tests.monitoring.conftest import TODAY, file
@@ -32,8 +32,6 @@ def _race(outlet, rice, closings: list[int]) -> list[str]:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_corrections_each_get_their_own_revision(outlet, rice):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locking under concurrency is tested on PostgreSQL (CI runs it)")
     outcomes = _race(outlet, rice, [90 - n for n in range(THREADS)])
     assert outcomes == ["created"] * THREADS
     rows = OutletReport.objects.filter(outlet=outlet, date=TODAY)
@@ -44,8 +42,6 @@ def test_concurrent_corrections_each_get_their_own_revision(outlet, rice):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_same_figures_sent_at_once_are_stored_once(outlet, rice):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locking under concurrency is tested on PostgreSQL (CI runs it)")
     outcomes = _race(outlet, rice, [90] * THREADS)
     assert sorted(outcomes) == ["created"] + ["unchanged"] * (THREADS - 1)
     assert OutletReport.objects.filter(outlet=outlet).count() == 1

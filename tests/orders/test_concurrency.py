@@ -6,7 +6,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from baogong.areas.models import Household
 from baogong.orders import errors, services
@@ -22,8 +22,6 @@ THREADS = 60
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_240_concurrent_orders_sell_exactly_the_50_in_stock(tree, open_round):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locking under concurrency is tested on PostgreSQL (CI runs it)")
     offer = Offer.objects.get(round=open_round, code="B")
     Offer.objects.filter(pk=offer.pk).update(stock_cap=50)
     households = [tree.household_a] + [
@@ -72,8 +70,6 @@ def test_240_concurrent_orders_sell_exactly_the_50_in_stock(tree, open_round):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_240_concurrent_orders_fill_a_capacity_of_30_exactly(tree, open_round):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locking under concurrency is tested on PostgreSQL (CI runs it)")
     Round.objects.filter(pk=open_round.pk).update(capacity=30)
     offer = Offer.objects.get(round=open_round, code="B")
     Offer.objects.filter(pk=offer.pk).update(stock_cap=10_000)

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import time_machine
-from django.db import connection, connections
+from django.db import connections
 
 from baogong.core.errors import DomainError
 from baogong.orders.models import Offer, Order, Round
@@ -35,12 +35,6 @@ def race(calls) -> list[object]:
 
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
         return list(pool.map(run, calls))
-
-
-@pytest.fixture(autouse=True)
-def postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locking under concurrency is tested on PostgreSQL (CI runs it)")
 
 
 def test_the_deadline_task_and_the_sweep_drop_once(money):

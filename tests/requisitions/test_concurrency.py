@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.db.models import Sum
 
 from baogong.core.errors import Conflict
@@ -21,8 +21,6 @@ THREADS = 20
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_distributions_stop_at_what_is_on_hand(chain):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locking under concurrency is tested on PostgreSQL (CI runs it)")
     chain.received()  # 20 bags of rice at the street
     stock = Stock.objects.get(
         holder=chain.tree.street_a, receipt_line__allocation_line__item="大米"

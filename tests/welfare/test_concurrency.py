@@ -6,7 +6,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from baogong.welfare import services
 from baogong.welfare.models import CheckIn, SpecialCare, Task
@@ -17,8 +17,6 @@ THREADS = 6
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_missed_calls_count_every_miss_and_make_one_visit(care, volunteer):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locking under concurrency is tested on PostgreSQL (CI runs it)")
     start = threading.Barrier(THREADS)
 
     def call() -> None:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from baogong.accounts.scoping import scope_for
-from baogong.core.errors import DomainError, InvalidInput, NotAllowed
+from baogong.core.errors import Conflict, InvalidInput, NotAllowed
 from baogong.core.http import domain_errors
 from baogong.requisitions import documents, ledger, queries, services
 from baogong.requisitions.access import BUREAU_ROLES, RECEIVE_ROLES, SETTLE_ROLES, reaches
@@ -85,9 +85,7 @@ def allocation_create(request: HttpRequest, pk: int) -> HttpResponse:
                 by=request.user,
                 allocation_date=parse_date(field(request, "allocation_date")) or None,
             )
-        except DomainError as refusal:
-            if isinstance(refusal, NotAllowed):
-                raise
+        except (InvalidInput, Conflict) as refusal:
             error = refusal.message
         else:
             messages.success(
@@ -192,9 +190,7 @@ def allocation_confirm(request: HttpRequest, pk: int) -> HttpResponse:
                     for line in lines
                 },
             )
-        except DomainError as refusal:
-            if isinstance(refusal, NotAllowed):
-                raise
+        except (InvalidInput, Conflict) as refusal:
             error = refusal.message
         else:
             messages.success(request, _("Confirmed."))
@@ -222,9 +218,7 @@ def allocation_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.allocation_cancel(order=order, by=request.user, reason=field(request, "reason"))
         messages.success(request, _("Allocation order cancelled."))
-    except DomainError as refusal:
-        if isinstance(refusal, NotAllowed):
-            raise
+    except (InvalidInput, Conflict) as refusal:
         messages.error(request, refusal.message)
     return redirect("requisitions:allocation_detail", order.pk)
 
@@ -302,9 +296,7 @@ def receipt_create(request: HttpRequest, pk: int) -> HttpResponse:
                 note=field(request, "note"),
                 request_key=form_key(request),
             )
-        except DomainError as refusal:
-            if isinstance(refusal, NotAllowed):
-                raise
+        except (InvalidInput, Conflict) as refusal:
             error = refusal.message
         else:
             messages.success(request, _("Receipt recorded; the goods are now on hand."))

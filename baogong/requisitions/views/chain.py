@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from baogong.accounts.scoping import scope_for
 from baogong.areas.models import Area
-from baogong.core.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from baogong.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from baogong.core.http import domain_errors
 from baogong.requisitions import queries, services
 from baogong.requisitions.access import (
@@ -116,9 +116,7 @@ def requisition_create(request: HttpRequest) -> HttpResponse:
             )
         except NotFound:
             error = _("Choose one of your communities.")
-        except DomainError as refusal:
-            if isinstance(refusal, NotAllowed):
-                raise
+        except (InvalidInput, Conflict) as refusal:
             error = refusal.message
         else:
             messages.success(
@@ -177,9 +175,7 @@ def requisition_submit(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.requisition_submit(requisition=requisition, by=request.user)
         messages.success(request, _("Sent to the street office."))
-    except DomainError as refusal:
-        if isinstance(refusal, NotAllowed):
-            raise
+    except (InvalidInput, Conflict) as refusal:
         messages.error(request, refusal.message)
     return redirect("requisitions:requisition_detail", requisition.pk)
 
@@ -226,9 +222,7 @@ def _decide_page(
     if request.method == "POST":
         try:
             decide(_posted_decisions(request, lines))
-        except DomainError as refusal:
-            if isinstance(refusal, NotAllowed):
-                raise
+        except (InvalidInput, Conflict) as refusal:
             error = refusal.message
         else:
             messages.success(request, _("Decisions recorded."))
@@ -279,9 +273,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
             street_request = services.street_request_create(
                 street=street, requisitions=chosen, by=request.user, note=field(request, "note")
             )
-        except DomainError as refusal:
-            if isinstance(refusal, NotAllowed):
-                raise
+        except (InvalidInput, Conflict) as refusal:
             error = refusal.message
         else:
             messages.success(
@@ -332,9 +324,7 @@ def request_submit(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.street_request_submit(request=street_request, by=request.user)
         messages.success(request, _("Sent to the commerce bureau."))
-    except DomainError as refusal:
-        if isinstance(refusal, NotAllowed):
-            raise
+    except (InvalidInput, Conflict) as refusal:
         messages.error(request, refusal.message)
     return redirect("requisitions:request_detail", street_request.pk)
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from baogong.accounts.scoping import HOUSEHOLD_ROLES, scope_for
 from baogong.areas.models import Area
-from baogong.core.errors import DomainError, InvalidInput, NotAllowed
+from baogong.core.errors import Conflict, InvalidInput, NotAllowed
 from baogong.core.http import domain_errors
 from baogong.requisitions import documents, ledger, prices, queries
 from baogong.requisitions.access import RECEIVE_ROLES, SETTLE_ROLES, VIEW_ROLES, reaches
@@ -112,9 +112,7 @@ def distribute(request: HttpRequest, pk: int) -> HttpResponse:
                 request_key=form_key(request),
                 **target,
             )
-        except DomainError as refusal:
-            if isinstance(refusal, NotAllowed):
-                raise
+        except (InvalidInput, Conflict) as refusal:
             error = (
                 refusal.message
                 if refusal.code != "not_found"
@@ -223,9 +221,7 @@ def settlement_create(request: HttpRequest, pk: int) -> HttpResponse:
                     for row in lines
                 },
             )
-        except DomainError as refusal:
-            if isinstance(refusal, NotAllowed):
-                raise
+        except (InvalidInput, Conflict) as refusal:
             error = refusal.message
         else:
             messages.success(
@@ -306,8 +302,6 @@ def settlement_pay(request: HttpRequest, pk: int) -> HttpResponse:
             paid_on=parse_date(field(request, "paid_on")) or timezone.localdate(),
         )
         messages.success(request, _("Payment recorded."))
-    except DomainError as refusal:
-        if isinstance(refusal, NotAllowed):
-            raise
+    except (InvalidInput, Conflict) as refusal:
         messages.error(request, refusal.message)
     return redirect("requisitions:settlement_detail", settlement.pk)

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "baogong.welfare",
     "baogong.requisitions",
     "baogong.monitoring",
+    "baogong.lastmile",
+    "baogong.distributions",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,8 @@ urlpatterns = [
     path("welfare/", include("baogong.welfare.urls")),
     path("requisitions/", include("baogong.requisitions.urls")),
     path("monitoring/", include("baogong.monitoring.urls")),
+    path("lastmile/", include("baogong.lastmile.urls")),
+    path("distributions/", include("baogong.distributions.urls")),
     path("notify/", include("baogong.notify.urls")),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

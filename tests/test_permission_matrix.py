@@ -58,7 +58,16 @@ class Side:
 # side.extra) and any of TARGETS, NOT_OBJECT_SCOPED, API_TARGETS, API_UNSCOPED.
 EXTENSIONS = [
     importlib.import_module(f"tests.{app}.matrix")
-    for app in ("payments", "fulfilment", "welfare", "requisitions", "monitoring", "notify")
+    for app in (
+        "payments",
+        "fulfilment",
+        "welfare",
+        "requisitions",
+        "monitoring",
+        "notify",
+        "lastmile",
+        "distributions",
+    )
     if importlib.util.find_spec(f"tests.{app}.matrix") is not None
 ]
 

@@ -130,6 +130,7 @@ class Gate(BaseModel):
         GATE = "gate", _("gate")
         PICKUP_POINT = "pickup_point", _("pick-up point")
         TRANSFER_STATION = "transfer_station", _("transfer point")
+        STORAGE = "storage", _("temporary storage")
 
     compound = models.ForeignKey(
         Area,
@@ -145,6 +146,19 @@ class Gate(BaseModel):
     )
     longitude = models.DecimalField(
         _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    # Bags it holds at once (storage, transfer point) or people it lets wait 2 m apart
+    # (pick-up point); empty when nobody has counted.
+    capacity = models.PositiveIntegerField(_("capacity"), null=True, blank=True)
+    # A building's own pick-up point (at its door); empty for compound-wide places.
+    building = models.ForeignKey(
+        Area,
+        verbose_name=_("building"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="pickup_points",
+        limit_choices_to={"kind": Area.Kind.BUILDING},
     )
     notes = models.CharField(_("notes"), max_length=200, blank=True)
 

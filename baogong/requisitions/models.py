@@ -523,6 +523,15 @@ class DistributionEntry(BaseModel):
         on_delete=models.PROTECT,
         related_name="distribution_entries",
     )
+    # A bag handed over in the last mile (ordered or free): one ledger line per bag.
+    bag = models.OneToOneField(
+        "lastmile.Bag",
+        verbose_name=_("bag"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entry",
+    )
     quantity = models.DecimalField(_("quantity"), **QTY)
     unit = models.CharField(_("unit"), max_length=10)
     note = models.CharField(_("note"), max_length=200, blank=True)

@@ -1,0 +1,10 @@
+"""Rows of the permission matrix for the last mile's slots pages."""
+
+from __future__ import annotations
+
+
+def build(side) -> dict:
+    return {}
+
+
+TARGETS: dict = {}

@@ -258,7 +258,9 @@ class Trip(BaseModel):
     crew = models.ManyToManyField(
         CrewMember, verbose_name=_("crew"), blank=True, related_name="trips"
     )
-    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PLANNED)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PLANNED
+    )
     departs_at = models.DateTimeField(_("planned departure"))
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
@@ -290,7 +292,9 @@ class Stop(BaseModel):
         ARRIVED = "arrived", _("arrived")
         UNLOADED = "unloaded", _("unloaded")
 
-    trip = models.ForeignKey(Trip, verbose_name=_("trip"), on_delete=models.CASCADE, related_name="stops")
+    trip = models.ForeignKey(
+        Trip, verbose_name=_("trip"), on_delete=models.CASCADE, related_name="stops"
+    )
     position = models.PositiveSmallIntegerField(_("order"))
     place = models.ForeignKey(
         "areas.Gate", verbose_name=_("place"), on_delete=models.PROTECT, related_name="stops"
@@ -300,7 +304,9 @@ class Stop(BaseModel):
     deliveries = models.ManyToManyField(
         "lastmile.Delivery", verbose_name=_("compound deliveries"), blank=True, related_name="stops"
     )
-    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PLANNED)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PLANNED
+    )
     arrived_at = models.DateTimeField(_("arrived at"), null=True, blank=True)
     unloaded_at = models.DateTimeField(_("unloaded at"), null=True, blank=True)
 
@@ -369,7 +375,10 @@ class EntryRequest(BaseModel):
         REFUSED = "refused", _("refused")
 
     site = models.ForeignKey(
-        "areas.Area", verbose_name=_("site"), on_delete=models.PROTECT, related_name="entry_requests"
+        "areas.Area",
+        verbose_name=_("site"),
+        on_delete=models.PROTECT,
+        related_name="entry_requests",
     )
     trip = models.ForeignKey(
         Trip,
@@ -431,7 +440,9 @@ class Disinfection(BaseModel):
     dilution = models.CharField(_("dilution"), max_length=20, default="1:100")
     done_by = models.CharField(_("done by"), max_length=50)
     done_at = models.DateTimeField(_("done at"))
-    rest_minutes = models.PositiveSmallIntegerField(_("rest before unloading (minutes)"), default=30)
+    rest_minutes = models.PositiveSmallIntegerField(
+        _("rest before unloading (minutes)"), default=30
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recorded by"),

@@ -75,9 +75,7 @@ class Delivery(BaseModel):
         default=5,
         help_text=_("At most this many people wait at the pick-up point, 2 m apart."),
     )
-    minutes_per_household = models.PositiveSmallIntegerField(
-        _("minutes per household"), default=2
-    )
+    minutes_per_household = models.PositiveSmallIntegerField(_("minutes per household"), default=2)
     # The building being called now on the liaison's calling screen.
     current_slot = models.ForeignKey(
         "lastmile.PickupSlot",
@@ -189,10 +187,10 @@ class Bag(BaseModel):
         related_name="+",
     )
     checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
-    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.WAITING)
-    follow_up = models.CharField(
-        _("follow-up"), max_length=8, choices=FollowUp.choices, blank=True
+    state = models.CharField(
+        _("state"), max_length=12, choices=State.choices, default=State.WAITING
     )
+    follow_up = models.CharField(_("follow-up"), max_length=8, choices=FollowUp.choices, blank=True)
     follow_up_note = models.CharField(_("follow-up note"), max_length=200, blank=True)
 
     history = HistoricalRecords(excluded_fields=["updated_at"])

@@ -19,7 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from baogong.accounts.models import Role, RoleGrant, User
-from baogong.areas.models import Area, Household, Resident
+from baogong.areas.models import Area, Gate, Household, Resident
 from baogong.orders import services as order_services
 from baogong.orders.api_auth import api_client_create
 from baogong.orders.models import Order, Round
@@ -174,6 +174,12 @@ TARGETS = {
     "areas:resident_edit": ("get", lambda s: {"pk": s.resident.pk}, REGISTER),
     "areas:resident_delete": ("post", lambda s: {"pk": s.resident.pk}, REGISTER),
     "areas:export": ("get", lambda s: {"pk": s.compound.pk}, REGISTER),
+    "areas:gate_add": ("get", lambda s: {"pk": s.compound.pk}, REGISTER),
+    "areas:gate_edit": (
+        "get",
+        lambda s: {"pk": Gate.objects.get_or_create(compound=s.compound, name="东门")[0].pk},
+        REGISTER,
+    ),
     "accounts:create": ("get", lambda s: {"area_pk": s.compound.pk}, REGISTER),
     "accounts:resident_create": ("get", lambda s: {"household_pk": s.household.pk}, REGISTER),
     "accounts:reset_password": ("post", lambda s: {"user_pk": s.volunteer.pk}, REGISTER),

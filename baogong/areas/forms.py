@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from baogong.areas.addresses import AddressError, room_key, unit_key
-from baogong.areas.models import Area, Household, Resident
+from baogong.areas.models import Area, Gate, Household, Resident
 from baogong.areas.queries import HouseholdCriteria
 from baogong.areas.services import clean_phone
 from baogong.core.errors import InvalidInput
@@ -126,3 +126,21 @@ class ResidentForm(PhoneFieldsMixin, forms.ModelForm):
         if not special_care:
             # Only SPECIAL_CARE_FLAG_ROLES see or set the flag (queries.sees_special_care).
             del self.fields["special_group"]
+
+
+class GateForm(forms.ModelForm):
+    class Meta:
+        model = Gate
+        fields = ["name", "kind", "building", "capacity", "latitude", "longitude", "notes"]
+        help_texts = {
+            "capacity": _(
+                "Pick-up point: people who may wait at once, 2 m apart. "
+                "Storage or transfer point: bags it holds."
+            ),
+            "building": _("Only for a building's own pick-up point."),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        compound = self.instance.compound
+        self.fields["building"].queryset = compound.children.filter(kind=Area.Kind.BUILDING)

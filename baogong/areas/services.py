@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from baogong.accounts.scoping import scope_for
 from baogong.areas.addresses import floor_of
-from baogong.areas.models import Area, Household, Resident
+from baogong.areas.models import Area, Gate, Household, Resident
 from baogong.core.errors import InvalidInput, NotAllowed
 from baogong.core.phones import PhoneError, normalize_phone
 
@@ -120,3 +120,20 @@ def resident_delete(*, resident: Resident, by: User | None) -> None:
     _require_register_rights(by, resident.household.building)
     resident._history_user = by
     resident.delete()
+
+
+@transaction.atomic
+def gate_save(*, gate: Gate, by: User | None) -> Gate:
+    """Save a gate, pick-up point, transfer point or storage place of a compound."""
+    _require_register_rights(by, gate.compound)
+    gate.name = gate.name.strip()
+    if not gate.name:
+        raise InvalidInput(_("Give the place a name."))
+    if gate.building_id and gate.building.parent_id != gate.compound_id:
+        raise InvalidInput(_("The building must belong to this compound."))
+    if Gate.objects.filter(compound=gate.compound, name=gate.name).exclude(pk=gate.pk).exists():
+        raise InvalidInput(
+            _("This compound already has a place called “%(name)s”."), name=gate.name
+        )
+    gate.save()
+    return gate

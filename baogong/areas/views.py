@@ -22,8 +22,8 @@ from baogong.accounts.models import Role
 from baogong.accounts.scoping import BROWSE_ROLES, HOUSEHOLD_ROLES, Scope, scope_for
 from baogong.accounts.services import grantable_roles
 from baogong.areas import queries, services
-from baogong.areas.forms import HouseholdForm, HouseholdSearchForm, ResidentForm
-from baogong.areas.models import Area, Household, Resident
+from baogong.areas.forms import GateForm, HouseholdForm, HouseholdSearchForm, ResidentForm
+from baogong.areas.models import Area, Gate, Household, Resident
 from baogong.core.errors import InvalidInput, NotAllowed, NotFound
 from baogong.core.http import domain_errors, is_htmx
 
@@ -111,8 +111,44 @@ def area_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["children"] = queries.summarize(area.children.all())
         context["totals"] = queries.total(context["children"])
     if area.kind == Area.Kind.COMPOUND:
-        context["gates"] = list(area.gates.order_by("kind", "name"))
+        context["gates"] = list(area.gates.select_related("building").order_by("kind", "name"))
+        context["can_edit_gates"] = scope.can_edit_area(area)
     return render(request, "areas/area_detail.html", context)
+
+
+def _gate_form(request: HttpRequest, gate: Gate) -> HttpResponse:
+    if not scope_for(request.user).can_edit_area(gate.compound):
+        raise NotAllowed()
+    form = GateForm(request.POST or None, instance=gate)
+    if form.is_valid() and _save_through(form, services.gate_save, "gate", request.user):
+        messages.success(request, _("Place saved."))
+        return redirect("areas:detail", pk=gate.compound_id)
+    return render(request, "areas/gate_form.html", {"gate": gate, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@domain_errors
+def gate_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add a gate, pick-up point, transfer point or temporary storage to a compound."""
+    compound = scope_for(request.user).area(pk)
+    if compound.kind != Area.Kind.COMPOUND:
+        raise NotFound()
+    return _gate_form(request, Gate(compound=compound))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@domain_errors
+def gate_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    scope = scope_for(request.user)
+    try:
+        gate = Gate.objects.select_related("compound").get(
+            pk=pk, compound__in=scope.areas().filter(kind=Area.Kind.COMPOUND)
+        )
+    except Gate.DoesNotExist:
+        raise NotFound() from None
+    return _gate_form(request, gate)
 
 
 # --- households ----------------------------------------------------------------------

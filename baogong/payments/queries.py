@@ -24,13 +24,15 @@ _MONEY = DecimalField(max_digits=12, decimal_places=2)
 
 
 def _sums(model: type, order_ids: Iterable[int], **filters: object) -> dict[int, Decimal]:
-    return dict(
-        model.objects.filter(order_id__in=order_ids, **filters)
+    # SQLite sums decimals as floats-with-digits ("215.900000000000"): back to cents.
+    return {
+        order_id: total.quantize(ZERO)
+        for order_id, total in model.objects.filter(order_id__in=order_ids, **filters)
         .values("order_id")
         .annotate(total=Sum("amount"))
         .values_list("order_id", "total")
         .order_by()
-    )
+    }
 
 
 def money_for(orders: QuerySet[Order] | list[Order]) -> dict[int, OrderMoney]:
@@ -176,7 +178,7 @@ def owed_unpaid_orders(round_: Round) -> list[tuple[int, int, Decimal]]:
         .values_list("pk", "household_id", "amount_due", "waived")
         .order_by("pk")
     )
-    return [(pk, hh, due - min(w, due)) for pk, hh, due, w in rows]
+    return [(pk, hh, due - min(w.quantize(ZERO), due)) for pk, hh, due, w in rows]
 
 
 # --- statements --------------------------------------------------------------------------

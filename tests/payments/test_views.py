@@ -219,3 +219,16 @@ def test_money_report_page_and_excel(client, money):
     assert rows[-1][0] == "Total" and float(rows[-1][2]) == 352.0 and float(rows[-1][3]) == 88.0
     supplier_page = client.get(reverse("payments:supplier_report", args=[money.supplier.pk]))
     assert "352.00" in supplier_page.content.decode()
+
+
+def test_round_money_figures_are_shown_in_cents(client, money):
+    # SQLite sums decimals with float digits: the page must still say ¥x.yz.
+    for order in money.orders[:3]:
+        services.payment_record(
+            order=order, by=money.supplier_user, amount=order.amount_due, method="cash"
+        )
+    client.force_login(money.liaison)
+    page = client.get(reverse("payments:round_payments", args=[money.round.pk])).content.decode()
+    paid = sum(o.amount_due for o in money.orders[:3])
+    assert f"¥{paid}<" in page
+    assert "00000" not in page

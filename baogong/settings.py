@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "baogong.core.middleware.HistoryRequestMiddleware",
     "baogong.core.middleware.PasswordChangeRequiredMiddleware",
+    # Answers token API requests on a fast route (order placement) without ninja.
+    "baogong.core.middleware.TokenApiFastPath",
     # Last, so that it sees the outcome of authentication (django-axes docs).
     "axes.middleware.AxesMiddleware",
 ]
@@ -131,6 +133,10 @@ NOTIFY_SMS_TIMEOUT = env_int("NOTIFY_SMS_TIMEOUT", 10)  # seconds per request
 NOTIFY_SMS_MAX_ATTEMPTS = env_int("NOTIFY_SMS_MAX_ATTEMPTS", 5)
 NOTIFY_SMS_RETRY_SECONDS = env_int("NOTIFY_SMS_RETRY_SECONDS", 60)  # doubled per attempt
 NOTIFY_CUTOFF_REMINDER_HOURS = env_int("NOTIFY_CUTOFF_REMINDER_HOURS", 2)
+# A crew member's last negative test must be this recent at the end of the arrival window.
+FULFILMENT_TEST_WINDOW_HOURS = env_int("FULFILMENT_TEST_WINDOW_HOURS", 48)
+# Active supply-team volunteers each building should have (the plan says 2–3).
+LASTMILE_VOLUNTEERS_PER_BUILDING = env_int("LASTMILE_VOLUNTEERS_PER_BUILDING", 2)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

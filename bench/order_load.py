@@ -11,7 +11,8 @@ One command does everything, in about two minutes, and cleans up after itself:
    stock for everyone, and makes an API token with `manage.py create_api_client`;
 3. places --in-process orders (default 500) through Django's test client, without
    HTTP or wrk, and prints the CPU per order of Django and of PostgreSQL: the
-   figure that other work on a shared machine changes least;
+   figure that other work on a shared machine changes least (--in-process-only
+   stops there: no gunicorn, no wrk, for a machine others are using);
    then starts gunicorn on 127.0.0.1 (DEBUG=0, persistent database connections,
    four workers; gunicorn turns its sync worker into gthread when --threads,
    default 4, is above 1: threads keep wrk's connections alive, but share a GIL);
@@ -490,7 +491,14 @@ def main() -> None:
         help="first place N orders through Django's test client to measure CPU per order "
         "without HTTP and wrk (0: skip)",
     )
+    parser.add_argument(
+        "--in-process-only",
+        action="store_true",
+        help="stop after the in-process step: no gunicorn, no wrk (for a busy machine)",
+    )
     options = parser.parse_args()
+    if options.in_process_only and not options.in_process:
+        sys.exit("--in-process-only needs --in-process N > 0")
     if not options.pg_url.startswith("postgres://postgres@127.0.0.1:"):
         sys.exit("--pg-url must point at PostgreSQL on 127.0.0.1 (loopback only)")
     if not 1 <= options.duration <= 120:
@@ -547,6 +555,10 @@ def main() -> None:
             f"{setup['households']:,} households; set up in {time.monotonic() - started:.0f} s",
             flush=True,
         )
+        if options.in_process_only:
+            if options.json:
+                Path(options.json).write_text(json.dumps({"in_process": in_process}, indent=2))
+            return
 
         port = free_port()
         base = f"http://127.0.0.1:{port}"

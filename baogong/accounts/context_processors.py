@@ -44,6 +44,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     # Payments: suppliers and round staff confirm payments, reconcile, see the money report.
     if scope.has_any(ROUND_ROLES) or scope.supplier_ids:
         items.append((reverse("payments:home"), _("Payments")))
+    # Transport: suppliers' and street teams' fleets, and the staff who meet trucks at sites.
+    if scope.has_any(ROUND_ROLES) or scope.supplier_ids:
+        items.append((reverse("fulfilment:trip_list"), _("Trips and passes")))
     # Special care: staff who keep or watch the two lists, volunteers who make the calls.
     if scope.has_any(SPECIAL_CARE_ROLES):
         items.append((reverse("welfare:home"), _("Special care")))
@@ -52,11 +55,22 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("requisitions:dashboard"), _("Supply requests")))
     elif scope.supplier_ids:
         items.append((reverse("requisitions:allocation_list"), _("Allocation orders")))
+    # Free distributions: street and community staff plan them for their area.
+    if scope.has_any(REGISTER_ROLES):
+        items.append((reverse("distributions:list"), _("Free distributions")))
     # Market monitoring: staff who watch outlets' stock and prices; suppliers file reports.
     if scope.has_any(MONITOR_ROLES):
         items.append((reverse("monitoring:home"), _("Market monitoring")))
     elif scope.supplier_ids:
         items.append((reverse("monitoring:reporting"), _("Daily stock reports")))
+    # Deliveries (last mile): gate receipt, handover and follow-up for round staff and volunteers.
+    if scope.has_any(ROUND_ROLES | {Role.VOLUNTEER}):
+        items.append((reverse("lastmile:delivery_list"), _("Deliveries")))
+    # Volunteers: the register, shifts and passes for staff; door deliveries for volunteers.
+    if scope.has_any(REGISTER_ROLES | {Role.LIAISON}):
+        items.append((reverse("lastmile:volunteer_home"), _("Volunteers")))
+    if scope.has_any(frozenset({Role.VOLUNTEER})):
+        items.append((reverse("lastmile:my_door_tasks"), _("My door deliveries")))
     if scope.has_any(frozenset({Role.RESIDENT})):
         items.append((reverse("orders:shop"), _("Order supplies")))
         items.append((reverse("orders:my_orders"), _("My orders")))

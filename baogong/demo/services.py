@@ -381,6 +381,13 @@ def demo_load(*, by: User | None = None) -> DemoResult:
     from baogong.fulfilment.demo import demo_fulfilment
 
     demo_fulfilment(district)
+    # After fulfilment: confirms the closed demo round and sends it off on a trip.
+    from baogong.fulfilment.demo_transport import demo_transport
+
+    demo_transport(district)
+    from baogong.lastmile.demo import demo_pickup
+
+    demo_pickup(district, liaison_phone=fancheng.account_phone(5))
     from baogong.monitoring.demo import demo_monitoring
 
     demo_monitoring(district=district)
@@ -398,6 +405,17 @@ def demo_load(*, by: User | None = None) -> DemoResult:
     )
     # Last: announces the open rounds to the households as the other demo steps left them.
     demo_notifications(district)
+    from baogong.distributions.demo import demo_distribution
+
+    demo_distribution(
+        district,
+        street_name=plan.city.streets[0].name,
+        phones={"street": fancheng.account_phone(3), "liaison": fancheng.account_phone(5)},
+    )
+    # After the pickup and distribution demos: their deliveries' door bags become tasks.
+    from baogong.lastmile.demo_doors import demo_door_tasks
+
+    demo_door_tasks(volunteer_phone=fancheng.account_phone(6))
     restored = (
         []
         if created

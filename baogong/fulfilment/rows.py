@@ -10,6 +10,8 @@ from decimal import Decimal
 
 # What a label or a sheet says about payment (Order.payment_state → mark).
 PAID, UNPAID, TO_CONFIRM = "paid", "unpaid", "to_confirm"
+# A free distribution's bag (issue 10): nothing to pay, and the label says so.
+FREE = "free"
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,6 +112,43 @@ TEMPLATES: dict[str, Template] = {
     "round_cancel": _t(
         _("Round “%(round_title)s” is now cancelled"), _("%(reason)s"), "round_title reason"
     ),
+    # Staggered pickup (lastmile.slots): to the households of a building.
+    "pickup_slot": _t(
+        _("Pickup time for %(building)s: %(window)s"),
+        _(
+            "Please collect your bag at %(place)s, %(window)s, with pickup code "
+            "%(pickup_code)s. Come down when %(building)s is called, and keep 2 m apart."
+        ),
+        "building window place pickup_code",
+        sms=True,
+    ),
+    "pickup_slot_changed": _t(
+        _("Pickup time changed for %(building)s: %(window)s"),
+        _(
+            "Your pickup time has changed: please collect your bag at %(place)s, %(window)s, "
+            "with pickup code %(pickup_code)s. Keep 2 m apart."
+        ),
+        "building window place pickup_code",
+        sms=True,
+    ),
+    "pickup_now": _t(
+        _("%(building)s: please come down now"),
+        _(
+            "%(building)s is being called: please collect your bag at %(place)s now "
+            "(until %(until)s) with your pickup code, and keep 2 m apart."
+        ),
+        "building place until",
+        sms=True,
+    ),
+    "door_delivery_coming": _t(
+        _("Your bag will be brought to your door"),
+        _(
+            "A volunteer will bring your bag of “%(source)s” to your door; please stay at "
+            "home and keep pickup code %(pickup_code)s ready."
+        ),
+        "source pickup_code",
+        sms=True,
+    ),
     # Special-care check-ins (welfare.services): to community staff and assigned volunteers.
     # Only the address goes out, never the person's name or health details.
     "welfare_urgent": _t(
@@ -135,6 +172,35 @@ TEMPLATES: dict[str, Template] = {
         _("Stock report due %(due_at)s"),
         _("Please file the stock report of %(outlet)s for %(report_date)s by %(due_at)s."),
         "outlet report_date due_at",
+    ),
+    # Door delivery (lastmile/doors.py): staff news, in the app only.
+    "door_tasks_assigned": _t(
+        _("Door deliveries for you: %(compound)s"),
+        _("%(count)s bags of %(compound)s are yours to take to the door. Open your list."),
+        "count compound",
+    ),
+    "door_problem": _t(
+        _("Door delivery problem: %(address)s"),
+        _("%(compound)s %(address)s: %(problem)s"),
+        "compound address problem",
+    ),
+    # Gate receipt (lastmile/receipt.py): the supplier's users (staff news), and the household.
+    "gate_shortfall": _t(
+        _("Shortfall at %(compound)s: %(round_title)s"),
+        _(
+            "At the gate of %(compound)s, %(count)s of %(expected)s bags of “%(round_title)s” "
+            "were missing, damaged or wrong: %(codes)s. The households are refunded."
+        ),
+        "compound round_title count expected codes",
+    ),
+    "bag_missing": _t(
+        _("Your bag did not arrive: %(source)s"),
+        _(
+            "Your bag %(pickup_code)s of “%(source)s” was %(problem)s at the gate. "
+            "%(money)s Sorry for the trouble."
+        ),
+        "source pickup_code problem money",
+        sms=True,
     ),
 }
 

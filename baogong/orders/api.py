@@ -9,23 +9,38 @@ for every other channel. Writes carry an Idempotency-Key (see api_auth).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
+from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Header, Router, Status
+from ninja.responses import NinjaJSONEncoder
+from pydantic import ValidationError as PydanticValidationError
 
 from baogong.areas.addresses import AddressError, building_key, parse_address, room_key, unit_key
 from baogong.areas.models import Area, Household
-from baogong.core.errors import InvalidInput, NotFound
+from baogong.core.errors import DomainError, InvalidInput, NotFound
+from baogong.core.middleware import fast_route
+from baogong.core.phones import mask_phone
 from baogong.orders import placing, queries, services
-from baogong.orders.api_auth import TokenAuth, idempotent, record_response, request_fingerprint
+from baogong.orders.api_auth import (
+    TokenAuth,
+    bearer_digest,
+    idempotent,
+    idempotent_for_token,
+    pending_key_id,
+    record_response,
+    request_fingerprint,
+)
 from baogong.orders.errors import UnknownOffer
 from baogong.orders.models import ApiClient, Offer, Order, OrderLine, Round, RoundArea
-from baogong.orders.placing import RoundFacts
+from baogong.orders.placing import OfferFacts, RoundFacts
 from baogong.orders.schemas import (
     CompoundOut,
     Error,
@@ -41,6 +56,7 @@ from baogong.supply.models import PackageLine
 router = Router(auth=TokenAuth(), tags=["rounds and orders"])
 
 ERRORS = {401: Error, 403: Error, 404: Error, 409: Error, 422: Error}
+_ENCODER = NinjaJSONEncoder(ensure_ascii=False)
 RECENT = dt.timedelta(days=30)  # closed rounds stay listed this long after their cut-off
 KEY_HEADER = "Idempotency-Key"
 KEY_HELP = "A unique string per write; a retry with the same key gets the first response."
@@ -137,9 +153,10 @@ def _rounds_out(rounds: QuerySet[Round]) -> list[RoundOut]:
     return [RoundOut.of(r, compounds.get(r.pk, [])) for r in rounds]
 
 
-def _round_facts(client: ApiClient, round_id: int) -> RoundFacts:
-    """The round for placing an order: one of the client's supplier, not a draft."""
-    facts = placing.round_facts(round_id)
+def _round_facts(client: ApiClient, round_id: int, facts: RoundFacts | None = None) -> RoundFacts:
+    """The round for placing an order (`facts`, if already read): one of the client's
+    supplier, not a draft."""
+    facts = facts or placing.round_facts(round_id)
     if facts is None or facts.supplier_id != client.supplier_id or facts.state == Round.State.DRAFT:
         raise NotFound()
     return facts
@@ -188,7 +205,7 @@ def _find_household(facts: RoundFacts, payload: OrderIn) -> Household:
     return matches[0]
 
 
-def _offer_lines(facts: RoundFacts, payload: OrderIn | OrderUpdateIn) -> dict[Offer, int]:
+def _offer_lines(facts: RoundFacts, payload: OrderIn | OrderUpdateIn) -> dict[OfferFacts, int]:
     """Offer → quantity from the payload's option codes; an unknown code is refused."""
     lines = {}
     for line in payload.lines:
@@ -203,29 +220,138 @@ def _order_out(order: Order) -> OrderOut:
     return OrderOut.of(order, list(order.lines.all()))
 
 
-def _order_created(
-    order: Order, *, household: Household, lines: dict[Offer, int], external_ref: str
-) -> dict:
-    """The response body of a placement, as stored for replays (JSON types only).
+def _order_body(
+    order: Order,
+    *,
+    household: Household,
+    lines: list[tuple[OfferFacts, int]],
+    external_ref: str,
+) -> dict[str, Any]:
+    """The response body of a placement (OrderWriteOut as JSON), built directly.
 
-    The lines are the ones just written; they are read back only if the amount shows
-    a price changed in between (a query saved on every order).
+    The busiest response of the API: a dict rather than schema objects validated and
+    dumped twice. Times and decimals are written as ninja writes a schema's
+    (DjangoJSONEncoder); tests/orders/test_api_fast.py checks it against OrderWriteOut.
+    `lines` are (offer, quantity) in the round's order; the order's id may still be None
+    (see placing.ResponseToStore).
     """
+    return {
+        "id": order.pk,
+        "round_id": order.round_id,
+        "household": {
+            "id": household.pk,
+            "compound_id": household.compound_id,
+            "compound": household.compound.name,
+            "building": household.building.name,
+            "unit": household.unit,
+            "room": household.room,
+            "phone": mask_phone(household.phone),
+        },
+        "state": str(order.state),
+        "channel": str(order.channel),
+        "amount_due": str(order.amount_due),
+        "pickup_code": order.pickup_code,
+        "placed_at": _ENCODER.default(timezone.localtime(order.placed_at)),
+        "note": order.note,
+        "lines": [
+            {
+                "offer_code": offer.code,
+                "name": offer.name,
+                "quantity": quantity,
+                "unit_price": str(offer.price),
+                "amount": str(offer.price * quantity),
+            }
+            for offer, quantity in lines
+        ],
+        "external_ref": external_ref,
+    }
+
+
+def _order_read_back(order: Order, *, household: Household, external_ref: str) -> dict:
+    """The body of a placement when its lines may differ from the ones sent: read back."""
     order.household = household
-    written = [
-        OrderLine(order=order, offer=offer, quantity=quantity, unit_price=offer.price)
-        for offer, quantity in sorted(
-            lines.items(), key=lambda item: (item[0].position, item[0].pk)
+    written = list(
+        OrderLine.objects.filter(order=order)
+        .select_related("offer")
+        .order_by("offer__position", "offer_id")
+    )
+    body = OrderOut.of(order, written).model_dump()  # rendered as ninja renders a schema
+    return json.loads(_ENCODER.encode({**body, "external_ref": external_ref}))
+
+
+def _as_written(outcome: tuple[int, dict]) -> tuple[int, dict]:
+    """A replayed placement's body as the first response had it (the stored copy lost its
+    key order in the jsonb column): through the schema, as ninja renders one."""
+    status, body = outcome
+    if status != 201:
+        return outcome
+    return status, json.loads(_ENCODER.encode(OrderWriteOut.model_validate(body).model_dump()))
+
+
+def _json(status: int, body: dict[str, Any]) -> HttpResponse:
+    """A JSON response as the API's renderer writes one, without validating `body` again."""
+    return HttpResponse(
+        json.dumps(body, ensure_ascii=False, cls=NinjaJSONEncoder),
+        status=status,
+        content_type="application/json; charset=utf-8",
+    )
+
+
+def _place_new(
+    client: ApiClient, round_id: int, payload: OrderIn, facts: RoundFacts | None = None
+) -> tuple[int, dict]:
+    """Place (or replace) the order of the household at the payload's address: (201, body).
+
+    The response is stored under the request's Idempotency-Key by the statement that
+    inserts a new order (placing.ResponseToStore), before the stock and round rows are
+    locked; an edited order stores it just before that, through record_response.
+    """
+    facts = _round_facts(client, round_id, facts)
+    household = _find_household(facts, payload)
+    lines = sorted(_offer_lines(facts, payload).items(), key=lambda i: (i[0].position, i[0].pk))
+    amount = sum((offer.price * quantity for offer, quantity in lines), Decimal("0.00"))
+    body: dict[str, Any] = {}
+
+    def build(order: Order) -> dict[str, Any]:
+        return _order_body(
+            order, household=household, lines=lines, external_ref=payload.external_ref
         )
-    ]
-    if sum(line.amount for line in written) != order.amount_due:
-        written = list(
-            OrderLine.objects.filter(order=order)
-            .select_related("offer")
-            .order_by("offer__position", "offer_id")
+
+    key_id = pending_key_id()
+    store = placing.ResponseToStore(key_id, 201, build) if key_id is not None else None
+
+    def respond(order: Order) -> None:
+        order.household = household
+        if order.amount_due != amount:  # prices changed in between: the lines as written
+            body.update(
+                _order_read_back(order, household=household, external_ref=payload.external_ref)
+            )
+            record_response(201, body)
+        elif store is not None and store.stored is not None:
+            body.update(store.stored)
+            record_response(201, body, stored=True)
+        else:
+            body.update(build(order))
+            record_response(201, body)
+
+    token = placing.response_to_store.set(store)
+    try:
+        services.order_place(
+            round_=Round(pk=facts.pk, supplier_id=facts.supplier_id, state=facts.state),
+            household=household,
+            lines={offer.pk: quantity for offer, quantity in lines},
+            channel=Order.Channel.API,
+            by=None,
+            api_client=client,
+            note=payload.note,
+            facts=facts,
+            on_placed=respond,
+            # A refusal rolls the whole transaction back (see idempotent): no savepoint.
+            savepoint=False,
         )
-    body = OrderOut.of(order, written)
-    return {**body.model_dump(mode="json"), "external_ref": external_ref}
+    finally:
+        placing.response_to_store.reset(token)
+    return 201, body
 
 
 # --- endpoints ------------------------------------------------------------------------
@@ -258,42 +384,55 @@ def order_create(
     round_id: int,
     payload: OrderIn,
     idempotency_key: str = Header(..., alias=KEY_HEADER, description=KEY_HELP),
-) -> Status:
+) -> HttpResponse:
     """Place the order of the household at `address`, or replace the lines of its order."""
     client = request.auth
-
-    def place() -> tuple[int, dict]:
-        facts = _round_facts(client, round_id)
-        household = _find_household(facts, payload)
-        lines = _offer_lines(facts, payload)
-        body = {}
-
-        def respond(order: Order) -> None:
-            # Stored under the key before the hot stock and round rows are locked.
-            body.update(
-                _order_created(
-                    order, household=household, lines=lines, external_ref=payload.external_ref
-                )
-            )
-            record_response(201, body)
-
-        services.order_place(
-            round_=Round(pk=facts.pk, supplier_id=facts.supplier_id, state=facts.state),
-            household=household,
-            lines={offer.pk: quantity for offer, quantity in lines.items()},
-            channel=Order.Channel.API,
-            by=None,
-            api_client=client,
-            note=payload.note,
-            facts=facts,
-            on_placed=respond,
-            # A refusal rolls the whole transaction back (see idempotent): no savepoint.
-            savepoint=False,
-        )
-        return 201, body
-
     fingerprint = request_fingerprint(request, payload.model_dump(mode="json"))
-    return Status(*idempotent(client, key=idempotency_key, fingerprint=fingerprint, action=place))
+    outcome = idempotent(
+        client,
+        key=idempotency_key,
+        fingerprint=fingerprint,
+        action=lambda: _place_new(client, round_id, payload),
+        shape=_as_written,
+    )
+    return _json(*outcome)
+
+
+@fast_route("POST", r"/api/rounds/(?P<round_id>[0-9]{1,18})/orders")
+def order_create_fast(request: HttpRequest, round_id: str) -> HttpResponse | None:
+    """order_create for a well-formed request, without URL resolution or django-ninja.
+
+    The request every placement makes, hundreds a second at a round's opening:
+    see core.middleware.TokenApiFastPath. The token is checked by the statement that
+    claims the Idempotency-Key. Anything else (no key, no or a bad token, a body that
+    does not validate, a bad key) returns None and order_create answers it as ever;
+    nothing has been written by then.
+    """
+    key = request.headers.get(KEY_HEADER)
+    digest = bearer_digest(request)
+    if key is None or digest is None:
+        return None
+    try:
+        payload = OrderIn.model_validate_json(request.body)
+    except PydanticValidationError:
+        return None
+    fingerprint = request_fingerprint(request, payload.model_dump(mode="json"))
+    pk = int(round_id)
+    try:
+        outcome = idempotent_for_token(
+            digest,
+            key=key,
+            fingerprint=fingerprint,
+            # No such round: _round_facts reads it again and says 404.
+            action=lambda client, rows: _place_new(
+                client, pk, payload, placing.round_facts_of(pk, rows)
+            ),
+            shape=_as_written,
+            read=placing.round_query(pk),
+        )
+    except DomainError:  # a bad or reused key: order_create says so
+        return None
+    return None if outcome is None else _json(*outcome)
 
 
 @router.get("/orders/{order_id}", response={200: OrderOut, **ERRORS})

@@ -15,24 +15,30 @@ would send them.
 - orders_of: the household's order in this round and its latest live order in
   the cadence window, in one statement read after the lock, so both are current;
 - insert_order: a new order, its history row and its lines, a pickup code
-  already taken in the round redrawn through ON CONFLICT instead of a savepoint.
+  already taken in the round redrawn through ON CONFLICT instead of a savepoint;
+  for the API, the idempotency key's response in the same statement
+  (ResponseToStore);
+- take_stock: the offers' stock, several offers in one statement on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
+from typing import Any
 
-from django.db import IntegrityError, connection
-from django.db.backends.utils import CursorWrapper
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Model
 from django.utils.dateparse import parse_datetime
 
 from baogong.areas.models import Area, Household
-from baogong.orders.models import Offer, Order, OrderLine, Round, RoundArea
+from baogong.orders.models import IdempotencyKey, Offer, Order, OrderLine, Round, RoundArea
 from baogong.orders.pickup import new_pickup_code
 
 # Table and column names in the SQL below come from the models' _meta (hence the S608
@@ -62,6 +68,18 @@ def _postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+class _KeptCursor(CursorWrapper):
+    """A cursor wrapper whose `with` block leaves the cursor open for the next statement."""
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
+
+
+class _KeptDebugCursor(CursorDebugWrapper):
+    def __exit__(self, *exc_info: object) -> None:
+        pass
+
+
 def hot_cursor() -> CursorWrapper:
     """A cursor for the statements every order runs.
 
@@ -71,20 +89,48 @@ def hot_cursor() -> CursorWrapper:
     per order. Django leaves prepared statements off (for transaction-pooling
     proxies such as PgBouncer before 1.21); only these cursors turn them on, and
     Django's own cursors keep binding on the client, which never prepares.
-    """
-    if not _postgres():
-        return connection.cursor()
-    from django.db.backends.postgresql.base import ServerBindingCursor
 
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    raw = connection.connection
-    if raw.prepare_threshold is None:
-        raw.prepare_threshold = PREPARE_THRESHOLD
-    return connection._prepare_cursor(ServerBindingCursor(raw))
+    The cursor is made once per database connection and kept on it (a new psycopg
+    cursor per statement cost more Python than running the statement); `with`
+    leaves it open. The wrapper still logs queries when Django does (tests, DEBUG).
+    """
+    db = connections[DEFAULT_DB_ALIAS]  # the thread's own; `connection` proxies every access
+    if db.vendor != "postgresql":
+        return db.cursor()
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    raw = db.connection
+    kept = getattr(db, "_baogong_hot_cursor", None)
+    if kept is None or kept.connection is not raw or kept.closed:
+        from django.db.backends.postgresql.base import ServerBindingCursor
+
+        if raw.prepare_threshold is None:
+            raw.prepare_threshold = PREPARE_THRESHOLD
+        kept = db._baogong_hot_cursor = ServerBindingCursor(raw)
+    db.validate_thread_sharing()
+    return (_KeptDebugCursor if db.queries_logged else _KeptCursor)(kept, db)
 
 
 # --- the round -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OfferFacts:
+    """An offer of the round as placing reads it: a plain object, not a model instance
+    (building six Offer instances per order cost more than reading their rows)."""
+
+    pk: int
+    code: str
+    name: str
+    price: Decimal
+    stock_cap: int
+    sold: int
+    per_household_limit: int
+    position: int
+
+    @property
+    def id(self) -> int:
+        return self.pk
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +144,9 @@ class RoundFacts:
     cutoff_at: dt.datetime
     capacity: int | None
     area_paths: tuple[str, ...]
-    offers: dict[int, Offer]  # by id, in the round's order (position, id)
+    offers: dict[int, OfferFacts]  # by id, in the round's order (position, id)
 
-    def offer_for_code(self, code: str) -> Offer | None:
+    def offer_for_code(self, code: str) -> OfferFacts | None:
         code = code.strip().upper()
         return next((o for o in self.offers.values() if o.code == code), None)
 
@@ -124,24 +170,26 @@ def _round_sql(vendor: str) -> str:
 def round_facts(round_id: int) -> RoundFacts | None:
     """The round with its area paths and offers, or None if there is no such round."""
     with hot_cursor() as cursor:
-        cursor.execute(_round_sql(connection.vendor), [round_id, round_id])
-        rows = cursor.fetchall()
+        cursor.execute(*round_query(round_id))
+        return round_facts_of(round_id, cursor.fetchall())
+
+
+def round_query(round_id: int) -> tuple[str, list[int]]:
+    """The statement round_facts runs, for a caller that reads it as part of its own
+    (the API's first statement, see api_auth.idempotent_for_token)."""
+    return _round_sql(connection.vendor), [round_id, round_id]
+
+
+def round_facts_of(round_id: int, rows: list[tuple]) -> RoundFacts | None:
+    """RoundFacts from the rows of round_query (rows of NULLs, as an outer join gives
+    when there is no such round, mean None)."""
+    rows = [row for row in rows if row[0] is not None]
     if not rows:
         return None
     supplier_id, state, opens_at, cutoff_at, capacity, paths = rows[0][:6]
     offers = sorted(
         (
-            Offer(
-                id=offer_id,
-                round_id=round_id,
-                code=code,
-                name=name,
-                price=_money(price),
-                stock_cap=stock_cap,
-                sold=sold,
-                per_household_limit=limit,
-                position=position,
-            )
+            OfferFacts(offer_id, code, name, _money(price), stock_cap, sold, limit, position)
             for *_round, offer_id, code, name, price, stock_cap, sold, limit, position in rows
             if offer_id is not None
         ),
@@ -288,6 +336,28 @@ def _columns(model: type[Model], skip: frozenset[str] = frozenset()) -> list:
     return [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in skip]
 
 
+@dataclass(slots=True)
+class ResponseToStore:
+    """A write's idempotency-key row, filled by the statement that inserts the new order.
+
+    The API sets this (response_to_store) around a placement: the key's response is
+    then written in the same statement as the order, its history row and its lines,
+    one round trip fewer per order. `body(order)` is the response for the order about
+    to be inserted, without its id (known only once it is inserted, so the statement
+    adds it); insert_order sets `stored` to the body as stored, id included.
+    """
+
+    key_id: int
+    status: int
+    body: Callable[[Order], dict[str, Any]]
+    stored: dict[str, Any] | None = None
+
+
+response_to_store: ContextVar[ResponseToStore | None] = ContextVar(
+    "response_to_store", default=None
+)
+
+
 @dataclass(frozen=True)
 class _OrderTables:
     """Tables and columns insert_order writes, read once from the models' _meta."""
@@ -320,10 +390,12 @@ def _placeholders(count: int) -> str:
 
 
 @cache
-def _insert_sql(vendor: str, lines: int) -> tuple[str, str, str]:
+def _insert_sql(vendor: str, lines: int, response: bool = False) -> tuple[str, str, str]:
     """The INSERTs of an order, its history row and `lines` lines: one statement on
     PostgreSQL (data-modifying CTEs, the history and lines selecting the new order's
-    row, so a pickup-code conflict inserts none of them), three on SQLite."""
+    row, so a pickup-code conflict inserts none of them), three on SQLite. On
+    PostgreSQL with `response`, the statement also stores the idempotency key's
+    response (ResponseToStore), the new order's id added to it."""
     t = _tables()
     order = (
         f"INSERT INTO {t.order} ({', '.join(f.column for f in t.order_fields)}) "  # noqa: S608
@@ -355,9 +427,14 @@ def _insert_sql(vendor: str, lines: int) -> tuple[str, str, str]:
         f"SELECT {', '.join(selected)}, o.created_at, '+' FROM o), "
         f"l AS (INSERT INTO {t.line} ({', '.join(line_columns)}) "
         f"SELECT o.id, {names} FROM o, (VALUES {', '.join([row] * lines)}) AS v ({names})) "
-        "SELECT id FROM o"
     )
-    return statement, "", ""
+    if response:
+        statement += (
+            f", k AS (UPDATE {IdempotencyKey._meta.db_table} k "  # noqa: S608
+            "SET status_code = %s, response = %s::jsonb || jsonb_build_object('id', o.id) "
+            "FROM o WHERE k.id = %s) "
+        )
+    return statement + "SELECT id FROM o", "", ""  # noqa: S608
 
 
 def insert_order(order: Order, lines: list[OrderLine], *, history_user_id: int | None) -> None:
@@ -368,7 +445,8 @@ def insert_order(order: Order, lines: list[OrderLine], *, history_user_id: int |
     order of the household in the round still fails on its unique constraint.
     """
     t = _tables()
-    first, history_sql, lines_sql = _insert_sql(connection.vendor, len(lines))
+    store = response_to_store.get() if _postgres() else None
+    first, history_sql, lines_sql = _insert_sql(connection.vendor, len(lines), store is not None)
     line_rows = [
         [f.get_db_prep_save(getattr(line, f.attname), connection) for f in t.line_fields]
         for line in lines
@@ -380,6 +458,9 @@ def insert_order(order: Order, lines: list[OrderLine], *, history_user_id: int |
             ]
             if not history_sql:  # PostgreSQL: the one statement writes all three
                 params += [history_user_id, *(value for row in line_rows for value in row)]
+            if store is not None:
+                body = store.body(order)
+                params += [store.status, json.dumps(body, ensure_ascii=False), store.key_id]
             cursor.execute(first, params)
             inserted = cursor.fetchone()
             if inserted is not None:
@@ -388,6 +469,8 @@ def insert_order(order: Order, lines: list[OrderLine], *, history_user_id: int |
         else:
             raise IntegrityError("could not draw a free pickup code")
         order.pk = inserted[0]
+        if store is not None:
+            store.stored = {**body, "id": order.pk}
         order._state.adding, order._state.db = False, connection.alias
         for line in lines:
             line.order = order
@@ -415,13 +498,21 @@ def take_stock(deltas: dict[int, int]) -> tuple[int | None, bool]:
     """Apply stock changes with conditional UPDATEs, in offer-id order (no deadlocks).
 
     Returns (the offer id that had too little stock, or None; whether an offer is now
-    sold out). The database, not Python, decides who gets the last unit.
+    sold out). The database, not Python, decides who gets the last unit. Several
+    offers on PostgreSQL: one statement (_stock_sql). After a shortage the caller
+    refuses the order, which rolls back whatever else was taken.
     """
+    changes = sorted((offer_id, delta) for offer_id, delta in deltas.items() if delta)
+    if len(changes) > 1 and _postgres():
+        with hot_cursor() as cursor:
+            cursor.execute(_stock_sql(len(changes)), [v for change in changes for v in change])
+            taken = {pk: sold >= cap for pk, sold, cap in cursor.fetchall()}
+        short = next((pk for pk, delta in changes if pk not in taken), None)
+        return short, short is None and any(taken.values())
     table = Offer._meta.db_table
     sold_out = False
     with hot_cursor() as cursor:
-        for offer_id in sorted(deltas):
-            delta = deltas[offer_id]
+        for offer_id, delta in changes:
             if delta > 0:
                 cursor.execute(
                     f"UPDATE {table} SET sold = sold + %s WHERE id = %s AND sold + %s <= stock_cap "  # noqa: S608
@@ -432,12 +523,33 @@ def take_stock(deltas: dict[int, int]) -> tuple[int | None, bool]:
                 if row is None:
                     return offer_id, sold_out
                 sold_out = sold_out or row[0] >= row[1]
-            elif delta < 0:
+            else:
                 cursor.execute(
                     f"UPDATE {table} SET sold = sold + %s WHERE id = %s",  # noqa: S608
                     [delta, offer_id],
                 )
     return None, sold_out
+
+
+@cache
+def _stock_sql(offers: int) -> str:
+    """Stock changes of several offers in one statement (PostgreSQL).
+
+    The rows are locked first, in id order, by the materialised CTE (so two orders
+    cannot deadlock on them), then updated where the stock allows: a reduction always,
+    an increase only up to the cap. An offer missing from RETURNING had too little.
+    """
+    table = Offer._meta.db_table
+    values = ", ".join(["(%s::bigint, %s::integer)"] * offers)
+    return (
+        f"WITH v (id, d) AS (VALUES {values}), "  # noqa: S608
+        f"locked AS MATERIALIZED (SELECT o.id FROM {table} o WHERE o.id IN (SELECT id FROM v) "
+        "ORDER BY o.id FOR NO KEY UPDATE) "
+        f"UPDATE {table} o SET sold = o.sold + v.d FROM v "
+        "WHERE o.id = v.id AND o.id IN (SELECT id FROM locked) "
+        "AND (v.d < 0 OR o.sold + v.d <= o.stock_cap) "
+        "RETURNING o.id, o.sold, o.stock_cap"
+    )
 
 
 def count_in_round(round_id: int, *, new_order: bool, capacity: bool) -> int | None:

@@ -27,7 +27,7 @@ from baogong.fulfilment.pdf.common import (
     new_canvas,
     wrap,
 )
-from baogong.fulfilment.rows import PAID, TO_CONFIRM, Bag, RoundHeader
+from baogong.fulfilment.rows import FREE, PAID, TO_CONFIRM, Bag, RoundHeader
 
 # L7163: 2 columns × 7 rows of 99.1 × 38.1 mm on A4.
 A4_COLUMNS, A4_ROWS = 2, 7
@@ -35,10 +35,13 @@ A4_LABEL_W, A4_LABEL_H = 99.1 * mm, 38.1 * mm
 A4_LEFT, A4_TOP, A4_GAP = 4.65 * mm, 15.15 * mm, 2.5 * mm
 THERMAL = (100 * mm, 150 * mm)
 PROGRESS_EVERY = 500
+# Free-distribution bags (issue 10): bilingual on purpose, whatever language the labels are
+# made in, so packers and residents alike see at once that nothing is to be paid.
+FREE_MARK = "免费发放/FREE"
 
 
 def _marks() -> dict[str, str]:
-    return {PAID: _("PAID"), TO_CONFIRM: _("PAYMENT TO CONFIRM")}
+    return {PAID: _("PAID"), TO_CONFIRM: _("PAYMENT TO CONFIRM"), FREE: FREE_MARK}
 
 
 def _unpaid() -> str:

@@ -9,22 +9,17 @@ a build that finds a newer generation asked for stops without marking its file c
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING, BinaryIO
 
-from django.conf import settings
-from django.core.files import File
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext as _
 
 from baogong.areas.queries import natural_key
+from baogong.core.documents import DocumentSet
 from baogong.core.phones import mask_phone
 from baogong.distributions.models import Distribution, DistributionDocument
 from baogong.fulfilment.pdf import labels, sheets
@@ -34,12 +29,10 @@ from baogong.lastmile.models import Bag as BagModel
 if TYPE_CHECKING:
     from baogong.accounts.models import User
 
-logger = logging.getLogger(__name__)
 
 # Distributions with at most this many bags get their documents within the request.
 INLINE_MAX_BAGS = 300
 KINDS = [kind for kind, _label in DistributionDocument.Kind.choices]
-PROGRESS_EVERY_SECONDS = 1.0
 
 
 def header(distribution: Distribution) -> RoundHeader:
@@ -177,6 +170,21 @@ BUILDERS: dict[str, Callable[[BinaryIO, Distribution, Callable[[int], None]], in
 }
 
 
+def _enqueue(document_id: int, generation: int) -> None:
+    from baogong.distributions.tasks import distribution_document_task
+
+    distribution_document_task.enqueue(document_id, generation)
+
+
+DOCUMENTS = DocumentSet(
+    model=DistributionDocument,
+    owner="distribution",
+    related="distribution__allocation_order",
+    builders=BUILDERS,
+    file_prefix="distribution",
+)
+
+
 @transaction.atomic
 def documents_request(
     distribution: Distribution,
@@ -189,98 +197,21 @@ def documents_request(
     """Ask for the distribution's documents to be made (again): after commit, within the
     request for a small distribution (or `inline=True`), else on the task worker; with
     `schedule=False` the caller builds them (`document_build`). Access is the view's check."""
-    kinds = [k for k in KINDS if k in set(kinds)]
     total = bag_count(distribution)
-    language = translation.get_language() or settings.LANGUAGE_CODE
-    wanted = []
-    for kind in kinds:
-        document, _created = DistributionDocument.objects.get_or_create(
-            distribution=distribution, kind=kind
-        )
-        # Lock the row: two requests at once each bump the generation once.
-        document = DistributionDocument.objects.select_for_update().get(pk=document.pk)
-        document.generation += 1
-        document.state = DistributionDocument.State.QUEUED
-        document.done, document.total = 0, total
-        document.error = ""
-        document.language = language
-        document.created_by = by
-        document.save()
-        wanted.append(document)
-    if not schedule:
-        return wanted
-    if inline is None:
-        inline = total <= INLINE_MAX_BAGS
-    jobs = [(d.pk, d.generation) for d in wanted]
-    if inline:
-        transaction.on_commit(lambda: [document_build(pk, generation) for pk, generation in jobs])
-    else:
-        from baogong.distributions.tasks import distribution_document_task
-
-        transaction.on_commit(
-            lambda: [distribution_document_task.enqueue(pk, generation) for pk, generation in jobs]
-        )
-    return wanted
+    return DOCUMENTS.request(
+        distribution,
+        [k for k in KINDS if k in set(kinds)],
+        total=total,
+        by=by,
+        inline=total <= INLINE_MAX_BAGS if inline is None else inline,
+        schedule=schedule,
+        enqueue=_enqueue,
+    )
 
 
 def document_build(document_id: int, generation: int) -> bool:
     """Build one document if `generation` is still the one wanted; True if it was built."""
-    queued = DistributionDocument.State.QUEUED
-    document = (
-        DistributionDocument.objects.select_related("distribution__allocation_order")
-        .filter(pk=document_id, generation=generation)
-        .first()
-    )
-    if document is None or not DistributionDocument.objects.filter(
-        pk=document_id, generation=generation, state=queued
-    ).update(state=DistributionDocument.State.RUNNING):
-        return False  # superseded, or another worker took it
-    last = [timezone.now()]
-
-    def progress(done: int) -> None:
-        now = timezone.now()
-        if (now - last[0]).total_seconds() >= PROGRESS_EVERY_SECONDS:
-            last[0] = now
-            DistributionDocument.objects.filter(pk=document_id, generation=generation).update(
-                done=done
-            )
-
-    try:
-        with (
-            translation.override(document.language or settings.LANGUAGE_CODE),
-            tempfile.TemporaryFile() as out,
-        ):
-            done = BUILDERS[document.kind](out, document.distribution, progress)
-            out.seek(0)
-            return _store(document, generation, out, done=done)
-    except Exception:
-        logger.exception("distribution document %s (%s) failed", document_id, document.kind)
-        DistributionDocument.objects.filter(pk=document_id, generation=generation).update(
-            state=DistributionDocument.State.FAILED,
-            error=_("Making this document failed. Try again."),
-        )
-        raise
-
-
-def _store(document: DistributionDocument, generation: int, out: BinaryIO, *, done: int) -> bool:
-    name = f"distribution-{document.distribution_id}-{document.kind}-{generation}.pdf"
-    old = document.file.name
-    document.file.save(name, File(out), save=False)
-    with transaction.atomic():
-        updated = DistributionDocument.objects.filter(pk=document.pk, generation=generation).update(
-            state=DistributionDocument.State.DONE,
-            file=document.file.name,
-            done=done,
-            total=done,
-            finished_at=timezone.now(),
-        )
-    if not updated:
-        document.file.delete(save=False)
-        return False
-    if old and old != document.file.name:
-        with contextlib.suppress(OSError):
-            document.file.storage.delete(old)
-    return True
+    return DOCUMENTS.build(document_id, generation)
 
 
 def documents_of(distribution: Distribution) -> list[DistributionDocument]:

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from baogong.areas.models import Area, Containment, Household, Resident
+from baogong.core.errors import InvalidInput
 from baogong.lastmile.models import Bag, Delivery
 from baogong.orders.models import Order, Round
 
@@ -116,4 +118,21 @@ def round_deliveries_sync(round_: Round) -> list[Delivery]:
 def compounds_of(delivery_ids: Iterable[int]) -> list[Area]:
     return list(
         Area.objects.filter(deliveries__pk__in=list(delivery_ids)).distinct().order_by("path")
+    )
+
+
+def clean_note(note: str | None) -> str:
+    """A note on a bag (gate check, follow-up), trimmed; refused past the field's 200."""
+    note = (note or "").strip()
+    if len(note) > 200:
+        raise InvalidInput(_("The note is at most 200 characters."))
+    return note
+
+
+def lock_bag(bag: Bag) -> Bag:
+    """The bag's row locked for this transaction (not its delivery's), with its compound."""
+    return (
+        Bag.objects.select_for_update(of=("self",))
+        .select_related("delivery__compound")
+        .get(pk=bag.pk)
     )

@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from baogong.core.errors import Conflict, InvalidInput
+from baogong.lastmile.bags import clean_note, lock_bag
 from baogong.lastmile.models import Bag, Delivery, DoorTask
 from baogong.lastmile.queries import require_run
 
@@ -59,14 +60,8 @@ def bag_follow_up(*, bag: Bag, action: str, note: str, by: User | None) -> Bag:
     """Record what is done about an uncollected bag (or a door task with a problem)."""
     if action not in Bag.FollowUp.values:
         raise InvalidInput(_("Choose phone, door delivery or storage."))
-    note = (note or "").strip()
-    if len(note) > 200:
-        raise InvalidInput(_("The note is at most 200 characters."))
-    bag = (
-        Bag.objects.select_for_update(of=("self",))
-        .select_related("delivery__compound")
-        .get(pk=bag.pk)
-    )
+    note = clean_note(note)
+    bag = lock_bag(bag)
     require_run(by, bag.delivery)
     if not followup_bags(bag.delivery).filter(pk=bag.pk).exists():
         raise Conflict(

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from baogong.accounts.models import Role, RoleGrant
 from baogong.core.errors import Conflict, InvalidInput
+from baogong.lastmile.bags import clean_note, lock_bag, round_deliveries_sync
 from baogong.lastmile.models import Bag, Delivery, GateReceipt
 from baogong.lastmile.queries import BagCounts, bag_counts, require_run
 from baogong.notify import services as notify_services
@@ -94,8 +95,6 @@ def receipt_start(
         )
     if delivery.round_id:
         # Orders dropped or cancelled since the bags were made leave the manifest now.
-        from baogong.lastmile.bags import round_deliveries_sync
-
         round_deliveries_sync(delivery.round)
     receipt = GateReceipt(delivery=delivery, started_by=by, started_at=now or timezone.now())
     _save(receipt, by=by, reason="gate receipt started")
@@ -119,14 +118,8 @@ def bag_check(
     """Mark one bag at the gate. Marking it the same way again changes nothing."""
     if gate_state not in Bag.GateState.values:
         raise InvalidInput(_("Choose received, missing, damaged or wrong."))
-    note = (note or "").strip()
-    if len(note) > 200:
-        raise InvalidInput(_("The note is at most 200 characters."))
-    bag = (
-        Bag.objects.select_for_update(of=("self",))
-        .select_related("delivery__compound")
-        .get(pk=bag.pk)
-    )
+    note = clean_note(note)
+    bag = lock_bag(bag)
     require_run(by, bag.delivery)
     _checkable(bag.delivery)
     if bag.state == Bag.State.VOID:

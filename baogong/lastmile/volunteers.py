@@ -68,13 +68,21 @@ def volunteer_for(scope: Scope, pk: int, roles: frozenset[str] = STAFF_ROLES) ->
 
 def volunteers_of(
     compound: Area, *, team: str = "", building_id: int | None = None
-) -> QuerySet[Volunteer]:
+) -> list[Volunteer]:
+    """Active first, then by building in natural order (3号楼 before 10号楼), then name."""
     rows = Volunteer.objects.filter(compound=compound).select_related("building", "user")
     if team:
         rows = rows.filter(team=team)
     if building_id:
         rows = rows.filter(building_id=building_id)
-    return rows.order_by("-active", "building__name", "name")
+    return sorted(
+        rows,
+        key=lambda v: (
+            not v.active,
+            natural_key(v.building.name if v.building else ""),
+            v.name,
+        ),
+    )
 
 
 def buildings_of(compound: Area) -> list[Area]:

@@ -20,7 +20,7 @@ def build(side) -> dict:
     bag = Bag.objects.get(delivery=delivery, household=side.household)
     volunteer = Volunteer.objects.create(
         name="李送货",
-        phone=f"1702000{side.compound.pk:04d}",
+        phone=f"1702000{side.compound.pk % 10000:04d}",
         compound=side.compound,
         building=side.building,
         user=side.volunteer,

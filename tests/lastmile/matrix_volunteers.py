@@ -21,7 +21,7 @@ def build(side) -> dict:
     volunteer = volunteers.volunteer_save(
         compound=side.compound,
         data=volunteers.VolunteerData(
-            name="王志愿", phone=f"1701000{side.compound.pk:04d}", building=side.building
+            name="王志愿", phone=f"1701000{side.compound.pk % 10000:04d}", building=side.building
         ),
         by=None,
     )

@@ -17,7 +17,7 @@ from django.utils import timezone
 from baogong.accounts.models import Role, RoleGrant, User
 from baogong.areas.models import Area, Household
 from baogong.demo import fancheng, ordering
-from baogong.demo.services import DemoResult, demo_load
+from baogong.demo.services import DemoResult
 from baogong.orders import intake
 from baogong.orders.api_auth import hash_token
 from baogong.orders.models import ApiClient, Order, OrderLine, Round
@@ -38,8 +38,8 @@ def load_demo() -> str:
 
 
 @pytest.fixture
-def demo(fast_passwords) -> DemoResult:
-    return demo_load(by=None)
+def demo(demo_loaded, fast_passwords) -> DemoResult:
+    return demo_loaded
 
 
 def _grant(role: str) -> RoleGrant:
@@ -48,6 +48,43 @@ def _grant(role: str) -> RoleGrant:
 
 def _open_round() -> Round:
     return Round.objects.get(title=ordering.OPEN_TITLE)
+
+
+# --- what load_demo prints, and running it again (on an empty database, so first) --------
+
+
+def test_load_demo_prints_where_to_try_each_channel_and_the_token_only_once(fast_passwords):
+    first = load_demo()
+    round_ = _open_round()
+    for path in ("proxy/", "chain/", "excel/", ""):
+        assert f"/rounds/{round_.pk}/{path}" in first
+    assert "/shop/" in first and "/api/docs" in first
+    for role in (Role.RESIDENT, Role.LIAISON, Role.SUPPLIER):
+        assert _grant(role).user.phone in first
+    hint = re.search(r"A chain line to paste.*: (.+)", first).group(1)
+    preview = intake.chain_preview(round_, hint, by=_grant(Role.LIAISON).user)
+    assert [str(row.status) for row in preview.rows] == ["matched"]
+    token = re.search(r"shown only this time.*\n\s+(\S+)", first).group(1)
+    client = ApiClient.objects.get(name=ordering.API_CLIENT_NAME)
+    assert hash_token(token) == client.token_hash
+
+    before = table_state()
+    second = load_demo()
+    assert table_state() == before
+    assert "nothing to do" in second
+    assert token not in second and client.token_prefix in second
+    assert f"/rounds/{round_.pk}/proxy/" in second
+
+
+def test_load_demo_after_the_cut_off_leaves_the_round_alone_and_says_so(fast_passwords):
+    load_demo()
+    round_ = _open_round()
+    before = table_state()
+    with time_machine.travel(round_.cutoff_at + dt.timedelta(days=1), tick=False):
+        output = load_demo()
+    assert table_state() == before
+    assert f"open round #{round_.pk}" in output and "cut-off" in output
+    assert "nothing to do" in output
 
 
 # --- suppliers and catalogs -------------------------------------------------------------------
@@ -249,43 +286,6 @@ def test_demo_chain_reads_like_a_real_one_and_pasting_it_again_changes_nothing(d
     report = intake.intake_commit(preview, keep=None, channel=Order.Channel.CHAIN, by=liaison)
     assert set(report.counts) == {"unchanged"}
     assert table_state() == before
-
-
-# --- what load_demo prints, and running it again -----------------------------------------------
-
-
-def test_load_demo_prints_where_to_try_each_channel_and_the_token_only_once(fast_passwords):
-    first = load_demo()
-    round_ = _open_round()
-    for path in ("proxy/", "chain/", "excel/", ""):
-        assert f"/rounds/{round_.pk}/{path}" in first
-    assert "/shop/" in first and "/api/docs" in first
-    for role in (Role.RESIDENT, Role.LIAISON, Role.SUPPLIER):
-        assert _grant(role).user.phone in first
-    hint = re.search(r"A chain line to paste.*: (.+)", first).group(1)
-    preview = intake.chain_preview(round_, hint, by=_grant(Role.LIAISON).user)
-    assert [str(row.status) for row in preview.rows] == ["matched"]
-    token = re.search(r"shown only this time.*\n\s+(\S+)", first).group(1)
-    client = ApiClient.objects.get(name=ordering.API_CLIENT_NAME)
-    assert hash_token(token) == client.token_hash
-
-    before = table_state()
-    second = load_demo()
-    assert table_state() == before
-    assert "nothing to do" in second
-    assert token not in second and client.token_prefix in second
-    assert f"/rounds/{round_.pk}/proxy/" in second
-
-
-def test_load_demo_after_the_cut_off_leaves_the_round_alone_and_says_so(fast_passwords):
-    load_demo()
-    round_ = _open_round()
-    before = table_state()
-    with time_machine.travel(round_.cutoff_at + dt.timedelta(days=1), tick=False):
-        output = load_demo()
-    assert table_state() == before
-    assert f"open round #{round_.pk}" in output and "cut-off" in output
-    assert "nothing to do" in output
 
 
 def test_load_demo_restores_a_missing_package_and_nothing_else(demo):

@@ -40,9 +40,27 @@ def load_demo() -> str:
 
 
 @pytest.fixture
-def demo(fast_passwords) -> Area:
-    load_demo()
+def demo(demo_loaded, fast_passwords) -> Area:
     return Area.objects.get(parent__isnull=True, name="樊城区")
+
+
+# These two need an empty database: they come before the demo is loaded (conftest).
+def test_load_demo_prints_the_logins_and_password(fast_passwords):
+    output = load_demo()
+    assert fancheng.DEMO_PASSWORD in output
+    for user in User.objects.all():
+        assert user.phone in output
+    for words in ("区级管理员", "district administrator", "楼栋保供员", "supplier contact", "武商"):
+        assert words in output
+
+
+def test_load_demo_refuses_a_hand_made_district_of_the_same_name(fast_passwords):
+    make_area(Area.Kind.DISTRICT, None, "樊城区")
+    with pytest.raises(CommandError, match="not the demo district"):
+        load_demo()
+    assert Area.objects.count() == 1
+    assert not User.objects.exists()
+    assert not Household.objects.exists()
 
 
 def test_load_demo_builds_fancheng_with_its_seven_street_offices(demo):
@@ -163,15 +181,6 @@ def test_load_demo_uses_only_valid_fake_phones(demo):
     assert len(residents_phones) == len(set(residents_phones))
 
 
-def test_load_demo_prints_the_logins_and_password(fast_passwords):
-    output = load_demo()
-    assert fancheng.DEMO_PASSWORD in output
-    for user in User.objects.all():
-        assert user.phone in output
-    for words in ("区级管理员", "district administrator", "楼栋保供员", "supplier contact", "武商"):
-        assert words in output
-
-
 def test_load_demo_twice_changes_and_creates_nothing(demo):
     before = table_state()
     snapshot = district_snapshot(demo)
@@ -190,15 +199,6 @@ def test_load_demo_recreates_a_deleted_demo_login_only(demo):
     assert "restored what was missing: 1 login(s), 1 role grant(s)" in output
     assert User.objects.get(grants__role=Role.VOLUNTEER).phone == volunteer.phone
     assert set(User.objects.values_list("phone", flat=True)) == users_before | {volunteer.phone}
-
-
-def test_load_demo_refuses_a_hand_made_district_of_the_same_name(fast_passwords):
-    make_area(Area.Kind.DISTRICT, None, "樊城区")
-    with pytest.raises(CommandError, match="not the demo district"):
-        load_demo()
-    assert Area.objects.count() == 1
-    assert not User.objects.exists()
-    assert not Household.objects.exists()
 
 
 def test_demo_plan_is_the_same_every_time():

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+import fcntl
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
+from django.test.utils import override_settings
 
 from baogong.accounts.models import Role, User
 from baogong.areas.models import Area, Household
@@ -14,6 +20,33 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """Tests marked `postgres` need PostgreSQL's row locking; CI runs them there."""
     if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
         pytest.skip("row locking under concurrency is tested on PostgreSQL (CI runs it)")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def media_per_test_process(tmp_path_factory) -> Iterator[None]:
+    """Files the tests write go under pytest's temporary directory, one per test process
+    (pytest-xdist runs two), so two processes whose databases hand out the same ids
+    never write the same document path, and nothing lands in var/media."""
+    location = tmp_path_factory.mktemp("media")
+    storages = {
+        **settings.STORAGES,
+        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": location}},
+    }
+    with override_settings(MEDIA_ROOT=location, STORAGES=storages):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def one_race_at_a_time(request) -> Iterator[None]:
+    """PostgreSQL race tests open up to 60 connections each: across test processes they
+    take turns (a lock file shared by the processes), staying under max_connections."""
+    if not request.node.get_closest_marker("postgres"):
+        yield
+        return
+    lock_path = Path(tempfile.gettempdir()) / "baogong-tests-postgres-races.lock"
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 @dataclass

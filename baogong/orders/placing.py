@@ -8,17 +8,23 @@ OrderLine later (with its default) is written here too, and values go through
 each field's `get_db_prep_save`, so SQLite and PostgreSQL get what the ORM
 would send them.
 
+A new order takes two writing statements on PostgreSQL, each round trip costing
+more than the work in it:
+
 - round_facts: the round, the paths of the areas it serves and its offers in one
   statement, without a lock (the round's state is re-checked under a lock on its
-  row by count_in_round, which ends every placement, see services.order_place);
-- lock_household: the household's row locked, with its compound's cadence;
-- orders_of: the household's order in this round and its latest live order in
-  the cadence window, in one statement read after the lock, so both are current;
-- insert_order: a new order, its history row and its lines, a pickup code
-  already taken in the round redrawn through ON CONFLICT instead of a savepoint;
-  for the API, the idempotency key's response in the same statement
-  (ResponseToStore);
-- take_stock: the offers' stock, several offers in one statement on PostgreSQL.
+  row by take_hot_rows, which ends every placement, see services.order_place);
+- insert_order: the household's row locked (its compound and cadence read with it),
+  then, unless the household already has an order in this round, the new order,
+  its history row and its lines; a pickup code already taken in the round redrawn
+  through ON CONFLICT instead of a savepoint; for the API, the idempotency key's
+  response in the same statement (ResponseToStore);
+- orders_of, for an order that exists already: the household's order in this round
+  and its latest live order in the cadence window, read after the lock;
+- take_hot_rows: the offers' stock, the round's open state (and count, with a
+  capacity) and, for a new order, the cadence rule, in one statement. The cadence
+  is checked after the order is written, in a later statement than the lock: every
+  other order of the household has either committed by then or waits for the lock.
 """
 
 from __future__ import annotations
@@ -288,19 +294,14 @@ def households_at(
     return found
 
 
-def lock_household(household_id: int) -> tuple[int, int | None]:
-    """Lock the household's row until commit; return its compound id and cadence in days.
-
-    Every placement for a household, from any channel, takes this lock first, so the
-    one-order-per-round and cadence rules see every earlier order of the household.
-    """
+def _lock_household(household_id: int) -> tuple[int, int | None]:
+    """The household's compound id and cadence in days, read (SQLite: its IMMEDIATE
+    transaction already serialises writers; PostgreSQL locks the row in insert_order)."""
     area, household = Area._meta.db_table, Household._meta.db_table
     sql = (
         f"SELECT h.compound_id, c.cadence_days FROM {household} h "  # noqa: S608
         f"JOIN {area} c ON c.id = h.compound_id WHERE h.id = %s"
     )
-    if _postgres():
-        sql += " FOR UPDATE OF h"  # SQLite: the IMMEDIATE transaction already serialises
     with hot_cursor() as cursor:
         cursor.execute(sql, [household_id])
         row = cursor.fetchone()
@@ -391,20 +392,25 @@ def _placeholders(count: int) -> str:
 
 @cache
 def _insert_sql(vendor: str, lines: int, response: bool = False) -> tuple[str, str, str]:
-    """The INSERTs of an order, its history row and `lines` lines: one statement on
-    PostgreSQL (data-modifying CTEs, the history and lines selecting the new order's
-    row, so a pickup-code conflict inserts none of them), three on SQLite. On
-    PostgreSQL with `response`, the statement also stores the idempotency key's
-    response (ResponseToStore), the new order's id added to it."""
+    """The INSERTs of an order, its history row and `lines` lines.
+
+    PostgreSQL: one statement. It locks the household's row (reading its compound and
+    cadence), inserts the order with that compound, and its history row and lines
+    selecting the new order's row, so an order that conflicts (a taken pickup code, or
+    the household's order in this round) inserts none of them; the last column says
+    whether the household has an order in the round. With `response`, the statement
+    also stores the idempotency key's response (ResponseToStore), the new order's id
+    added to it. SQLite: three statements, the order's first.
+    """
     t = _tables()
-    order = (
-        f"INSERT INTO {t.order} ({', '.join(f.column for f in t.order_fields)}) "  # noqa: S608
-        f"VALUES {_placeholders(len(t.order_fields))} "
-        "ON CONFLICT (round_id, pickup_code) DO NOTHING RETURNING id"
-    )
     history_columns = [f.column for f in t.history_fields] + ["history_date", "history_type"]
     line_columns = ["order_id"] + [f.column for f in t.line_fields]
+    order_columns = ", ".join(f.column for f in t.order_fields)
     if vendor != "postgresql":
+        order = (
+            f"INSERT INTO {t.order} ({order_columns}) "  # noqa: S608
+            f"VALUES {_placeholders(len(t.order_fields))} ON CONFLICT DO NOTHING RETURNING id"
+        )
         history = (
             f"INSERT INTO {t.history} ({', '.join(history_columns)}) "  # noqa: S608
             f"VALUES {_placeholders(len(history_columns))}"
@@ -412,7 +418,12 @@ def _insert_sql(vendor: str, lines: int, response: bool = False) -> tuple[str, s
         values = ", ".join([_placeholders(len(line_columns))] * lines)
         line = f"INSERT INTO {t.line} ({', '.join(line_columns)}) VALUES {values}"  # noqa: S608
         return order, history, line
+    area, household = Area._meta.db_table, Household._meta.db_table
     own = {f.attname: f.column for f in Order._meta.concrete_fields}
+    order_values = [
+        "hh.compound_id" if f.attname == "compound_id" else f"%s::{f.cast_db_type(connection)}"
+        for f in t.order_fields
+    ]
     selected = [
         f"%s::{f.cast_db_type(connection)}"
         if f.attname == "history_user_id"
@@ -422,7 +433,10 @@ def _insert_sql(vendor: str, lines: int, response: bool = False) -> tuple[str, s
     row = "(" + ", ".join(f"%s::{f.cast_db_type(connection)}" for f in t.line_fields) + ")"
     names = ", ".join(f"v{n}" for n in range(len(t.line_fields)))
     statement = (
-        f"WITH o AS ({order.replace('RETURNING id', 'RETURNING *')}), "  # noqa: S608
+        f"WITH hh AS (SELECT h.id, h.compound_id, c.cadence_days FROM {household} h "  # noqa: S608
+        f"JOIN {area} c ON c.id = h.compound_id WHERE h.id = %s FOR UPDATE OF h), "
+        f"o AS (INSERT INTO {t.order} ({order_columns}) SELECT {', '.join(order_values)} "
+        "FROM hh ON CONFLICT DO NOTHING RETURNING *), "
         f"h AS (INSERT INTO {t.history} ({', '.join(history_columns)}) "
         f"SELECT {', '.join(selected)}, o.created_at, '+' FROM o), "
         f"l AS (INSERT INTO {t.line} ({', '.join(line_columns)}) "
@@ -434,48 +448,82 @@ def _insert_sql(vendor: str, lines: int, response: bool = False) -> tuple[str, s
             "SET status_code = %s, response = %s::jsonb || jsonb_build_object('id', o.id) "
             "FROM o WHERE k.id = %s) "
         )
-    return statement + "SELECT id FROM o", "", ""  # noqa: S608
+    statement += (
+        "SELECT hh.compound_id, hh.cadence_days, (SELECT id FROM o), "  # noqa: S608
+        f"EXISTS (SELECT 1 FROM {t.order} x WHERE x.round_id = %s AND x.household_id = hh.id) "
+        "FROM hh"
+    )
+    return statement, "", ""
 
 
-def insert_order(order: Order, lines: list[OrderLine], *, history_user_id: int | None) -> None:
-    """INSERT a new order (pk set on `order`), its history row ("+") and its lines.
+@dataclass(frozen=True, slots=True)
+class Inserted:
+    """What insert_order did: `new` if it wrote the order (False: the household already
+    has an order in this round, left as it is), and the household's compound and that
+    compound's cadence in days, read under the household's lock."""
 
-    A pickup code already used in the round is redrawn: ON CONFLICT on (round,
-    pickup_code) inserts nothing, and the next attempt draws another code. A second
-    order of the household in the round still fails on its unique constraint.
+    new: bool
+    compound_id: int
+    cadence_days: int | None
+
+
+def insert_order(order: Order, lines: list[OrderLine], *, history_user_id: int | None) -> Inserted:
+    """Lock `order.household`'s row, then INSERT the order (pk and compound set on
+    `order`), its history row ("+") and its lines, unless the household already has
+    an order in the round.
+
+    Every placement for a household, from any channel, takes this lock first, so the
+    one-order-per-round and cadence rules see every earlier order of the household.
+    A pickup code already used in the round is redrawn: ON CONFLICT inserts nothing,
+    and the next attempt draws another code.
     """
     t = _tables()
-    store = response_to_store.get() if _postgres() else None
+    postgres = _postgres()
+    store = response_to_store.get() if postgres else None
     first, history_sql, lines_sql = _insert_sql(connection.vendor, len(lines), store is not None)
     line_rows = [
         [f.get_db_prep_save(getattr(line, f.attname), connection) for f in t.line_fields]
         for line in lines
     ]
+    if not postgres:
+        order.compound_id, cadence_days = _lock_household(order.household_id)
     with hot_cursor() as cursor:
         for _attempt in range(PICKUP_CODE_ATTEMPTS):
             params = [
-                f.get_db_prep_save(getattr(order, f.attname), connection) for f in t.order_fields
+                f.get_db_prep_save(getattr(order, f.attname), connection)
+                for f in t.order_fields
+                if not (postgres and f.attname == "compound_id")  # the locked row's
             ]
-            if not history_sql:  # PostgreSQL: the one statement writes all three
-                params += [history_user_id, *(value for row in line_rows for value in row)]
-            if store is not None:
-                body = store.body(order)
-                params += [store.status, json.dumps(body, ensure_ascii=False), store.key_id]
-            cursor.execute(first, params)
-            inserted = cursor.fetchone()
+            if postgres:
+                params = [order.household_id, *params, history_user_id]
+                params += [value for row in line_rows for value in row]
+                if store is not None:
+                    body = store.body(order)
+                    params += [store.status, json.dumps(body, ensure_ascii=False), store.key_id]
+                cursor.execute(first, [*params, order.round_id])
+                found = cursor.fetchone()
+                if found is None:
+                    raise Household.DoesNotExist()
+                order.compound_id, cadence_days, inserted, exists = found
+            else:
+                cursor.execute(first, params)
+                inserted = (cursor.fetchone() or (None,))[0]
+                exists = inserted is None and _has_order(cursor, order)
             if inserted is not None:
                 break
+            if exists:
+                return Inserted(False, order.compound_id, cadence_days)
             order.pickup_code = new_pickup_code()
         else:
             raise IntegrityError("could not draw a free pickup code")
-        order.pk = inserted[0]
+        order.pk = inserted
         if store is not None:
             store.stored = {**body, "id": order.pk}
         order._state.adding, order._state.db = False, connection.alias
         for line in lines:
             line.order = order
         if not history_sql:
-            return
+            return Inserted(True, order.compound_id, cadence_days)
         own = {"id": order.pk, "history_user_id": history_user_id}
         created = Order._meta.get_field("created_at").get_db_prep_save(order.created_at, connection)
         cursor.execute(
@@ -489,26 +537,186 @@ def insert_order(order: Order, lines: list[OrderLine], *, history_user_id: int |
             + [created, "+"],
         )
         cursor.execute(lines_sql, [value for row in line_rows for value in (order.pk, *row)])
+    return Inserted(True, order.compound_id, cadence_days)
+
+
+def _has_order(cursor: CursorWrapper, order: Order) -> bool:
+    """Whether order's household has an order in its round (SQLite, after a conflict)."""
+    cursor.execute(
+        f"SELECT 1 FROM {Order._meta.db_table} WHERE round_id = %s AND household_id = %s",  # noqa: S608
+        [order.round_id, order.household_id],
+    )
+    return cursor.fetchone() is not None
 
 
 # --- the hot rows, last in the transaction ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HotRows:
+    """What take_hot_rows found, each a reason to refuse the order when set:
+    `previous` (a live order of the household in the cadence window: when it was
+    placed), `short` (the offer that had too little stock), `orders_count` None (the
+    round closed, or reached its capacity; else its count, see Round.orders_count).
+    `sold_out`: an offer sold its last unit."""
+
+    previous: dt.datetime | None = None
+    short: int | None = None
+    orders_count: int | None = 0
+    sold_out: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Cadence:
+    """The cadence rule to check for a new order: no other live order of the household
+    in `compound_id` placed after `since`."""
+
+    household_id: int
+    compound_id: int
+    since: dt.datetime
+
+
+def take_hot_rows(
+    *, round_id: int, deltas: dict[int, int], count: bool, cadence: Cadence | None
+) -> HotRows:
+    """Take the stock, re-check that the round is open and, with `cadence`, the cadence
+    rule: one statement on PostgreSQL, the last of a placement.
+
+    Stock changes are conditional UPDATEs, offers locked in id order (no deadlocks):
+    the database, not Python, decides who gets the last unit. Then the round's row:
+    the lock orders this placement against the round being closed (round_transition
+    locks it FOR UPDATE), so an order racing the cut-off either commits before the
+    round closes or is refused. With `count` (a new order in a round with a
+    capacity) the round's orders_count is raised where below the capacity, which
+    decides who gets the last place; that row lock is exclusive, so such orders
+    commit one after another. Otherwise the round is read `FOR KEY SHARE`, which
+    placements never conflict on and only `FOR UPDATE` waits for: without a
+    capacity, placements do not queue on the round row (Round.orders_count stays 0,
+    see the model). After a refusal the caller rolls back whatever was taken.
+    """
+    changes = sorted((offer_id, delta) for offer_id, delta in deltas.items() if delta)
+    if not _postgres():
+        return _take_hot_rows_serialised(round_id, changes, count=count, cadence=cadence)
+    params: list = [value for change in changes for value in change]
+    params += [round_id, Round.State.OPEN, *([len(changes)] if count else [])]
+    if cadence is not None:
+        placed_at = Order._meta.get_field("placed_at").get_db_prep_save(cadence.since, connection)
+        params += [cadence.household_id, cadence.compound_id, Order.State.PLACED, round_id]
+        params.append(placed_at)
+    with hot_cursor() as cursor:
+        cursor.execute(_hot_rows_sql(len(changes), count, cadence is not None), params)
+        rows = cursor.fetchall()
+    orders_count, previous = rows[0][0], rows[0][1]
+    taken = {pk: sold >= cap for _count, _previous, pk, sold, cap in rows if pk is not None}
+    short = next((pk for pk, _delta in changes if pk not in taken), None)
+    return HotRows(
+        previous=previous,
+        short=short,
+        orders_count=orders_count,
+        sold_out=short is None and any(taken.values()),
+    )
+
+
+@cache
+def _hot_rows_sql(offers: int, count: bool, cadence: bool) -> str:
+    """take_hot_rows on PostgreSQL.
+
+    The offers' rows are locked first, in id order, by the materialised CTE, then
+    updated where the stock allows: a reduction always, an increase only up to the
+    cap; an offer missing from the result had too little. The round's condition
+    reads the stock's result, so the offers are taken before the round, as a
+    cancellation takes them.
+    """
+    offer, round_, order = Offer._meta.db_table, Round._meta.db_table, Order._meta.db_table
+    values = ", ".join(["(%s::bigint, %s::integer)"] * offers)
+    ctes = (
+        [
+            f"v (id, d) AS (VALUES {values})",
+            f"locked AS MATERIALIZED (SELECT o.id FROM {offer} o "  # noqa: S608
+            "WHERE o.id IN (SELECT id FROM v) ORDER BY o.id FOR NO KEY UPDATE)",
+            f"s AS (UPDATE {offer} o SET sold = o.sold + v.d FROM v "  # noqa: S608
+            "WHERE o.id = v.id AND o.id IN (SELECT id FROM locked) "
+            "AND (v.d < 0 OR o.sold + v.d <= o.stock_cap) RETURNING o.id, o.sold, o.stock_cap)",
+        ]
+        if offers
+        else ["s (id, sold, stock_cap) AS (SELECT NULL::bigint, 0, 0 WHERE FALSE)"]
+    )
+    if count:  # all the stock taken (%s: the number of offers) and a place left
+        ctes.append(
+            f"r AS (UPDATE {round_} SET orders_count = orders_count + 1 "  # noqa: S608
+            "WHERE id = %s AND state = %s AND orders_count < capacity "
+            "AND (SELECT count(*) FROM s) = %s RETURNING orders_count)"
+        )
+    else:
+        ctes.append(
+            f"r AS (SELECT orders_count FROM {round_} WHERE id = %s AND state = %s "  # noqa: S608
+            "AND (SELECT count(*) FROM s) >= 0 FOR KEY SHARE)"
+        )
+    previous = "NULL::timestamptz"
+    if cadence:
+        ctes.append(
+            f"p AS (SELECT max(placed_at) AS at FROM {order} WHERE household_id = %s "  # noqa: S608
+            "AND compound_id = %s AND state = %s AND round_id <> %s AND placed_at > %s)"
+        )
+        previous = "(SELECT at FROM p)"
+    return (
+        f"WITH {', '.join(ctes)} "  # noqa: S608
+        f"SELECT (SELECT orders_count FROM r), {previous}, s.id, s.sold, s.stock_cap "
+        "FROM (SELECT 1) one LEFT JOIN s ON TRUE"
+    )
+
+
+def _take_hot_rows_serialised(
+    round_id: int, changes: list[tuple[int, int]], *, count: bool, cadence: Cadence | None
+) -> HotRows:
+    """take_hot_rows on SQLite, where the IMMEDIATE transaction serialises writers: one
+    statement per step, stopping at the first refusal."""
+    table = Order._meta.db_table
+    with hot_cursor() as cursor:
+        if cadence is not None:
+            placed_at = Order._meta.get_field("placed_at")
+            cursor.execute(
+                f"SELECT max(placed_at) FROM {table} WHERE household_id = %s "  # noqa: S608
+                "AND compound_id = %s AND state = %s AND round_id <> %s AND placed_at > %s",
+                [
+                    cadence.household_id,
+                    cadence.compound_id,
+                    Order.State.PLACED,
+                    round_id,
+                    placed_at.get_db_prep_save(cadence.since, connection),
+                ],
+            )
+            previous = _aware(cursor.fetchone()[0])
+            if previous is not None:
+                return HotRows(previous=previous)
+        short, sold_out = take_stock(dict(changes))
+        if short is not None:
+            return HotRows(short=short)
+        table = Round._meta.db_table
+        if count:
+            cursor.execute(
+                f"UPDATE {table} SET orders_count = orders_count + 1 "  # noqa: S608
+                "WHERE id = %s AND state = %s AND orders_count < capacity RETURNING orders_count",
+                [round_id, Round.State.OPEN],
+            )
+        else:
+            cursor.execute(
+                f"SELECT orders_count FROM {table} WHERE id = %s AND state = %s",  # noqa: S608
+                [round_id, Round.State.OPEN],
+            )
+        row = cursor.fetchone()
+        return HotRows(orders_count=None if row is None else row[0], sold_out=sold_out)
 
 
 def take_stock(deltas: dict[int, int]) -> tuple[int | None, bool]:
     """Apply stock changes with conditional UPDATEs, in offer-id order (no deadlocks).
 
     Returns (the offer id that had too little stock, or None; whether an offer is now
-    sold out). The database, not Python, decides who gets the last unit. Several
-    offers on PostgreSQL: one statement (_stock_sql). After a shortage the caller
-    refuses the order, which rolls back whatever else was taken.
+    sold out). A cancellation gives its stock back through this; a placement takes it
+    through take_hot_rows. After a shortage the caller refuses the order, which rolls
+    back whatever else was taken.
     """
     changes = sorted((offer_id, delta) for offer_id, delta in deltas.items() if delta)
-    if len(changes) > 1 and _postgres():
-        with hot_cursor() as cursor:
-            cursor.execute(_stock_sql(len(changes)), [v for change in changes for v in change])
-            taken = {pk: sold >= cap for pk, sold, cap in cursor.fetchall()}
-        short = next((pk for pk, delta in changes if pk not in taken), None)
-        return short, short is None and any(taken.values())
     table = Offer._meta.db_table
     sold_out = False
     with hot_cursor() as cursor:
@@ -529,59 +737,3 @@ def take_stock(deltas: dict[int, int]) -> tuple[int | None, bool]:
                     [delta, offer_id],
                 )
     return None, sold_out
-
-
-@cache
-def _stock_sql(offers: int) -> str:
-    """Stock changes of several offers in one statement (PostgreSQL).
-
-    The rows are locked first, in id order, by the materialised CTE (so two orders
-    cannot deadlock on them), then updated where the stock allows: a reduction always,
-    an increase only up to the cap. An offer missing from RETURNING had too little.
-    """
-    table = Offer._meta.db_table
-    values = ", ".join(["(%s::bigint, %s::integer)"] * offers)
-    return (
-        f"WITH v (id, d) AS (VALUES {values}), "  # noqa: S608
-        f"locked AS MATERIALIZED (SELECT o.id FROM {table} o WHERE o.id IN (SELECT id FROM v) "
-        "ORDER BY o.id FOR NO KEY UPDATE) "
-        f"UPDATE {table} o SET sold = o.sold + v.d FROM v "
-        "WHERE o.id = v.id AND o.id IN (SELECT id FROM locked) "
-        "AND (v.d < 0 OR o.sold + v.d <= o.stock_cap) "
-        "RETURNING o.id, o.sold, o.stock_cap"
-    )
-
-
-def count_in_round(round_id: int, *, new_order: bool, capacity: bool) -> int | None:
-    """Re-check that the round is open under a lock on its row; count a new order if capped.
-
-    The last statement of a placement. The lock orders this placement against the
-    round being closed (round_transition locks the row FOR UPDATE): an order racing
-    the cut-off either commits before the round closes or is refused.
-
-    Only a new order in a round with a capacity updates the row (the conditional
-    UPDATE decides who gets the last place): that row lock is exclusive, so such
-    orders commit one after another. Every other placement takes `FOR KEY SHARE`,
-    which orders never conflict on and only `FOR UPDATE` waits for: without a
-    capacity, placements no longer queue on the round row behind each other's
-    commit. Round.orders_count then stays 0 (see the model). SQLite's IMMEDIATE
-    transaction already serialises writers, so there a plain read does.
-    Returns the round's orders_count, or None if the round refused.
-    """
-    table = Round._meta.db_table
-    with hot_cursor() as cursor:
-        if new_order and capacity:
-            cursor.execute(
-                f"UPDATE {table} SET orders_count = orders_count + 1 "  # noqa: S608
-                "WHERE id = %s AND state = %s AND orders_count < capacity "
-                "RETURNING orders_count",
-                [round_id, Round.State.OPEN],
-            )
-        else:
-            lock = " FOR KEY SHARE" if _postgres() else ""
-            cursor.execute(
-                f"SELECT orders_count FROM {table} WHERE id = %s AND state = %s{lock}",  # noqa: S608
-                [round_id, Round.State.OPEN],
-            )
-        row = cursor.fetchone()
-    return None if row is None else row[0]

@@ -365,17 +365,19 @@ def _take_stock(deltas: dict[int, int]) -> bool:
     return sold_out
 
 
-def _count_in_round(facts: RoundFacts, *, new_order: bool) -> int:
-    """Count the order in the round under its row lock (see placing.count_in_round)."""
-    count = placing.count_in_round(
-        facts.pk, new_order=new_order, capacity=facts.capacity is not None
-    )
-    if count is None:
-        state = Round.objects.filter(pk=facts.pk).values_list("state", flat=True).first()
+def _refuse_on_hot_rows(hot: placing.HotRows, *, round_id: int, cadence_days: int | None) -> None:
+    """Raise the refusal take_hot_rows found, if any: cadence first, then stock, then
+    the round (closed in between, or full)."""
+    if hot.previous is not None:
+        raise _cadence_refusal(hot.previous, cadence_days)
+    if hot.short is not None:
+        offer = Offer.objects.get(pk=hot.short)
+        raise SoldOut(package=offer.name, remaining=offer.remaining)
+    if hot.orders_count is None:
+        state = Round.objects.filter(pk=round_id).values_list("state", flat=True).first()
         if state != Round.State.OPEN:
             raise RoundNotOpen()
         raise RoundFull()
-    return count
 
 
 def order_place(
@@ -400,11 +402,13 @@ def order_place(
     placing.round_facts read it in the caller's transaction (the API reads it first
     to find the household); without it the round is read here.
 
-    `on_placed(order)` runs once the order and its lines are written, just before
-    the stock and round rows are taken: a caller's own write there (the API's
-    idempotency record) does not lengthen the time those hot rows stay locked.
-    `savepoint=False` is for a caller that rolls back its whole transaction on a
-    refusal anyway (the API): it saves the savepoint's two statements.
+    A new order is written first (placing.insert_order, which locks the household);
+    the cadence rule is checked with the stock (placing.take_hot_rows) and a refusal
+    rolls the order back. `on_placed(order)` runs once the order and its lines are
+    written, just before the stock and round rows are taken: a caller's own write
+    there (the API's idempotency record) does not lengthen the time those hot rows
+    stay locked. `savepoint=False` is for a caller that rolls back its whole
+    transaction on a refusal anyway (the API): it saves the savepoint's two statements.
     """
     with transaction.atomic(savepoint=savepoint):
         now = now or timezone.now()
@@ -421,23 +425,29 @@ def order_place(
         _check_open(facts, now)
         _check_round_serves(facts, household)
         resolved = _resolve_lines(facts, lines)
-        # Lock the household: its orders from any channel are placed one at a time.
-        compound_id, cadence_days = placing.lock_household(household.pk)
-        since = now - dt.timedelta(days=cadence_days) if cadence_days else None
-        order_id, previous = placing.orders_of(
-            household_id=household.pk, round_id=facts.pk, compound_id=compound_id, since=since
-        )
-        order = Order.objects.get(pk=order_id) if order_id is not None else None
-        is_new = order is None or order.state == Order.State.CANCELLED
-        if is_new and previous is not None:
-            raise _cadence_refusal(previous, cadence_days)
         amount = sum((offer.price * qty for offer, qty in resolved.values()), Decimal("0.00"))
-        new_quantities = {offer_id: qty for offer_id, (_offer, qty) in resolved.items()}
-        if order is None:
-            order = _insert_order(
-                round_=round_,
+        order, placed = _insert_order(
+            round_=round_,
+            household=household,
+            resolved=resolved,
+            channel=channel,
+            by=by,
+            api_client=api_client,
+            amount=amount,
+            note=note,
+            now=now,
+        )
+        cadence = None
+        if placed.new:
+            old_quantities, is_new = {}, True
+            if placed.cadence_days:
+                since = now - dt.timedelta(days=placed.cadence_days)
+                cadence = placing.Cadence(household.pk, placed.compound_id, since)
+        else:
+            order, old_quantities, is_new = _replace_order(
+                round_id=facts.pk,
                 household=household,
-                compound_id=compound_id,
+                placed=placed,
                 resolved=resolved,
                 channel=channel,
                 by=by,
@@ -446,34 +456,20 @@ def order_place(
                 note=note,
                 now=now,
             )
-            old_quantities = {}
-        else:
-            old_quantities = (
-                {}
-                if order.state == Order.State.CANCELLED
-                else dict(order.lines.values_list("offer_id", "quantity"))
-            )
-            order.channel = channel
-            order.entered_by = by
-            order.api_client = api_client
-            order.state = Order.State.PLACED
-            order.amount_due = amount
-            order.note = note[:200]
-            if is_new:
-                order.placed_at = now
-            order._history_user = by
-            order.save()
-            _write_lines(order, resolved)
         if on_placed is not None:
             on_placed(order)
-        # Hot rows last, offers (in id order) then the round: see the module docstring.
+        new_quantities = {offer_id: qty for offer_id, (_offer, qty) in resolved.items()}
         deltas = {
             k: new_quantities.get(k, 0) - old_quantities.get(k, 0)
             for k in set(new_quantities) | set(old_quantities)
         }
-        sold_out = _take_stock(deltas)
-        count = _count_in_round(facts, new_order=is_new)
-        if sold_out or (facts.capacity is not None and count >= facts.capacity):
+        capacity = facts.capacity is not None
+        hot = placing.take_hot_rows(
+            round_id=facts.pk, deltas=deltas, count=is_new and capacity, cadence=cadence
+        )
+        _refuse_on_hot_rows(hot, round_id=facts.pk, cadence_days=placed.cadence_days)
+        full = capacity and hot.orders_count >= facts.capacity
+        if hot.sold_out or full:
             round_id = facts.pk
             transaction.on_commit(lambda: round_close_if_done(round_id))
         return order
@@ -483,7 +479,6 @@ def _insert_order(
     *,
     round_: Round,
     household: Household,
-    compound_id: int,
     resolved: dict[int, tuple[Offer, int]],
     channel: str,
     by: User | None,
@@ -491,13 +486,14 @@ def _insert_order(
     amount: Decimal,
     note: str,
     now: dt.datetime,
-) -> Order:
-    """A household's first order in the round: the order, its history row and its lines."""
+) -> tuple[Order, placing.Inserted]:
+    """The household's order in the round, its history row and its lines, written unless
+    the household has an order in the round already (see placing.insert_order)."""
     written = timezone.now()
     order = Order(
         round=round_,
         household=household,
-        compound_id=compound_id,
+        compound_id=household.compound_id,
         channel=channel,
         entered_by=by,
         api_client=api_client,
@@ -513,8 +509,48 @@ def _insert_order(
         OrderLine(offer_id=offer_id, quantity=qty, unit_price=offer.price)
         for offer_id, (offer, qty) in resolved.items()
     ]
-    placing.insert_order(order, lines, history_user_id=getattr(by, "pk", None))
-    return order
+    placed = placing.insert_order(order, lines, history_user_id=getattr(by, "pk", None))
+    return order, placed
+
+
+def _replace_order(
+    *,
+    round_id: int,
+    household: Household,
+    placed: placing.Inserted,
+    resolved: dict[int, tuple[Offer, int]],
+    channel: str,
+    by: User | None,
+    api_client: ApiClient | None,
+    amount: Decimal,
+    note: str,
+    now: dt.datetime,
+) -> tuple[Order, dict[int, int], bool]:
+    """The household's existing order in the round, with the new lines (the household is
+    locked). A cancelled order placed again is new for the cadence rule. Returns the
+    order, its quantities before, and whether it counts as a new order."""
+    days = placed.cadence_days
+    since = now - dt.timedelta(days=days) if days else None
+    order_id, previous = placing.orders_of(
+        household_id=household.pk, round_id=round_id, compound_id=placed.compound_id, since=since
+    )
+    order = Order.objects.get(pk=order_id)
+    is_new = order.state == Order.State.CANCELLED
+    if is_new and previous is not None:
+        raise _cadence_refusal(previous, days)
+    old_quantities = {} if is_new else dict(order.lines.values_list("offer_id", "quantity"))
+    order.channel = channel
+    order.entered_by = by
+    order.api_client = api_client
+    order.state = Order.State.PLACED
+    order.amount_due = amount
+    order.note = note[:200]
+    if is_new:
+        order.placed_at = now
+    order._history_user = by
+    order.save()
+    _write_lines(order, resolved)
+    return order, old_quantities, is_new
 
 
 def _write_lines(order: Order, resolved: dict[int, tuple[Offer, int]]) -> None:

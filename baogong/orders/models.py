@@ -204,14 +204,22 @@ class Order(BaseModel):
         PAID = "paid", _("paid")
         WAIVED = "waived", _("waived")
 
+    # Every order write maintains each index (hundreds a second at a round's opening):
+    # round and household are the leading columns of the constraints and indexes
+    # below, so they need no index of their own.
     round = models.ForeignKey(
-        Round, verbose_name=_("round"), on_delete=models.PROTECT, related_name="orders"
+        Round,
+        verbose_name=_("round"),
+        on_delete=models.PROTECT,
+        related_name="orders",
+        db_index=False,
     )
     household = models.ForeignKey(
         "areas.Household",
         verbose_name=_("household"),
         on_delete=models.PROTECT,
         related_name="orders",
+        db_index=False,
     )
     # Denormalised so the cadence rule and compound lists need no join.
     compound = models.ForeignKey(
@@ -249,7 +257,12 @@ class Order(BaseModel):
     placed_at = models.DateTimeField(_("placed at"))
     note = models.CharField(_("note"), max_length=200, blank=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    # History rows are read by order (id) and time; the other foreign keys are copied
+    # without an index, which every order placement would otherwise maintain.
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"],
+        no_db_index=["round", "household", "compound", "entered_by", "api_client"],
+    )
 
     class Meta:
         verbose_name = _("order")
@@ -278,8 +291,13 @@ class Order(BaseModel):
 
 
 class OrderLine(models.Model):
+    # The leading column of orderline_order_offer_unique: no index of its own.
     order = models.ForeignKey(
-        Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="lines"
+        Order,
+        verbose_name=_("order"),
+        on_delete=models.CASCADE,
+        related_name="lines",
+        db_index=False,
     )
     offer = models.ForeignKey(
         Offer, verbose_name=_("offer"), on_delete=models.PROTECT, related_name="lines"
@@ -338,7 +356,10 @@ class ApiClient(BaseModel):
 class IdempotencyKey(models.Model):
     """The first response to an API write, replayed when the client retries with the same key."""
 
-    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="+")
+    # The leading column of idempotencykey_client_key_unique: no index of its own.
+    client = models.ForeignKey(
+        ApiClient, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     key = models.CharField(max_length=100)
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()

@@ -621,7 +621,7 @@ def take_hot_rows(
 def _hot_rows_sql(offers: int, count: bool, cadence: bool) -> str:
     """take_hot_rows on PostgreSQL.
 
-    The offers' rows are locked first, in id order, by the materialised CTE, then
+    Several offers' rows are locked first, in id order, by the materialised CTE, then
     updated where the stock allows: a reduction always, an increase only up to the
     cap; an offer missing from the result had too little. The round's condition
     reads the stock's result, so the offers are taken before the round, as a
@@ -629,18 +629,22 @@ def _hot_rows_sql(offers: int, count: bool, cadence: bool) -> str:
     """
     offer, round_, order = Offer._meta.db_table, Round._meta.db_table, Order._meta.db_table
     values = ", ".join(["(%s::bigint, %s::integer)"] * offers)
-    ctes = (
-        [
-            f"v (id, d) AS (VALUES {values})",
-            f"locked AS MATERIALIZED (SELECT o.id FROM {offer} o "  # noqa: S608
-            "WHERE o.id IN (SELECT id FROM v) ORDER BY o.id FOR NO KEY UPDATE)",
+    if not offers:
+        ctes = ["s (id, sold, stock_cap) AS (SELECT NULL::bigint, 0, 0 WHERE FALSE)"]
+    else:
+        ctes = [f"v (id, d) AS (VALUES {values})"]
+        locked = ""
+        if offers > 1:  # one row alone cannot deadlock: its UPDATE locks it
+            ctes.append(
+                f"locked AS MATERIALIZED (SELECT o.id FROM {offer} o "  # noqa: S608
+                "WHERE o.id IN (SELECT id FROM v) ORDER BY o.id FOR NO KEY UPDATE)"
+            )
+            locked = "AND o.id IN (SELECT id FROM locked) "
+        ctes.append(
             f"s AS (UPDATE {offer} o SET sold = o.sold + v.d FROM v "  # noqa: S608
-            "WHERE o.id = v.id AND o.id IN (SELECT id FROM locked) "
-            "AND (v.d < 0 OR o.sold + v.d <= o.stock_cap) RETURNING o.id, o.sold, o.stock_cap)",
-        ]
-        if offers
-        else ["s (id, sold, stock_cap) AS (SELECT NULL::bigint, 0, 0 WHERE FALSE)"]
-    )
+            f"WHERE o.id = v.id {locked}"
+            "AND (v.d < 0 OR o.sold + v.d <= o.stock_cap) RETURNING o.id, o.sold, o.stock_cap)"
+        )
     if count:  # all the stock taken (%s: the number of offers) and a place left
         ctes.append(
             f"r AS (UPDATE {round_} SET orders_count = orders_count + 1 "  # noqa: S608

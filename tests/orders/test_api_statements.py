@@ -65,7 +65,7 @@ def test_no_orderings_and_one_savepoint(open_round, platform):
     with CaptureQueriesContext(connection) as queries:
         place(platform, open_round)
     statements = [q["sql"] for q in queries.captured_queries]
-    # The one ORDER BY takes the offers' row locks in id order (no deadlocks).
+    # The only ORDER BY allowed takes several offers' row locks in id order (no deadlocks).
     assert not any("ORDER BY" in sql and "FOR NO KEY UPDATE" not in sql for sql in statements)
     # The request's transaction only: order_place runs without a savepoint of its own.
     assert sum(sql.startswith("SAVEPOINT") for sql in statements) == 1

@@ -16,8 +16,10 @@ Concurrency (PostgreSQL, many web workers):
   on. Either way the round's state is re-checked under that lock, which closing
   the round (FOR UPDATE) waits for: an order racing the cut-off either commits
   before the round closes or is refused.
-- The statements themselves are in placing.py: a placement reads the round with
-  its offers in one statement and the household's orders in another.
+- The statements themselves are in placing.py: on PostgreSQL a new order is two
+  writing statements, the household's lock with the order's INSERT, then the
+  stock, the round and the cadence rule (checked after the lock, in a later
+  statement, so it sees every earlier order of the household).
 On SQLite the whole write transaction is serialised (IMMEDIATE mode), which
 gives the same guarantees.
 """

@@ -447,16 +447,7 @@ def order_place(
                 cadence = placing.Cadence(household.pk, placed.compound_id, since)
         else:
             order, old_quantities, is_new = _replace_order(
-                round_id=facts.pk,
-                household=household,
-                placed=placed,
-                resolved=resolved,
-                channel=channel,
-                by=by,
-                api_client=api_client,
-                amount=amount,
-                note=note,
-                now=now,
+                order, placed=placed, resolved=resolved, by=by
             )
         if on_placed is not None:
             on_placed(order)
@@ -516,39 +507,33 @@ def _insert_order(
 
 
 def _replace_order(
+    wanted: Order,
     *,
-    round_id: int,
-    household: Household,
     placed: placing.Inserted,
     resolved: dict[int, tuple[Offer, int]],
-    channel: str,
     by: User | None,
-    api_client: ApiClient | None,
-    amount: Decimal,
-    note: str,
-    now: dt.datetime,
 ) -> tuple[Order, dict[int, int], bool]:
-    """The household's existing order in the round, with the new lines (the household is
-    locked). A cancelled order placed again is new for the cadence rule. Returns the
-    order, its quantities before, and whether it counts as a new order."""
+    """The household's existing order in the round, given what `wanted` (the order
+    insert_order did not write) says and the new lines; the household is locked. A
+    cancelled order placed again is new for the cadence rule. Returns the order, its
+    quantities before, and whether it counts as a new order."""
     days = placed.cadence_days
-    since = now - dt.timedelta(days=days) if days else None
+    since = wanted.placed_at - dt.timedelta(days=days) if days else None
     order_id, previous = placing.orders_of(
-        household_id=household.pk, round_id=round_id, compound_id=placed.compound_id, since=since
+        household_id=wanted.household_id,
+        round_id=wanted.round_id,
+        compound_id=placed.compound_id,
+        since=since,
     )
     order = Order.objects.get(pk=order_id)
     is_new = order.state == Order.State.CANCELLED
     if is_new and previous is not None:
         raise _cadence_refusal(previous, days)
     old_quantities = {} if is_new else dict(order.lines.values_list("offer_id", "quantity"))
-    order.channel = channel
-    order.entered_by = by
-    order.api_client = api_client
-    order.state = Order.State.PLACED
-    order.amount_due = amount
-    order.note = note[:200]
+    for name in ("channel", "entered_by", "api_client", "state", "amount_due", "note"):
+        setattr(order, name, getattr(wanted, name))
     if is_new:
-        order.placed_at = now
+        order.placed_at = wanted.placed_at
     order._history_user = by
     order.save()
     _write_lines(order, resolved)

@@ -576,6 +576,21 @@ class Cadence:
     since: dt.datetime
 
 
+def _cadence_sql() -> str:
+    """When the household's latest live order of another round in the compound was
+    placed, if after the window's start (parameters: _cadence_params)."""
+    return (
+        f"SELECT max(placed_at) AS at FROM {Order._meta.db_table} "  # noqa: S608
+        "WHERE household_id = %s AND compound_id = %s AND state = %s AND round_id <> %s "
+        "AND placed_at > %s"
+    )
+
+
+def _cadence_params(cadence: Cadence, round_id: int) -> list:
+    since = Order._meta.get_field("placed_at").get_db_prep_save(cadence.since, connection)
+    return [cadence.household_id, cadence.compound_id, Order.State.PLACED, round_id, since]
+
+
 def take_hot_rows(
     *, round_id: int, deltas: dict[int, int], count: bool, cadence: Cadence | None
 ) -> HotRows:
@@ -600,9 +615,7 @@ def take_hot_rows(
     params: list = [value for change in changes for value in change]
     params += [round_id, Round.State.OPEN, *([len(changes)] if count else [])]
     if cadence is not None:
-        placed_at = Order._meta.get_field("placed_at").get_db_prep_save(cadence.since, connection)
-        params += [cadence.household_id, cadence.compound_id, Order.State.PLACED, round_id]
-        params.append(placed_at)
+        params += _cadence_params(cadence, round_id)
     with hot_cursor() as cursor:
         cursor.execute(_hot_rows_sql(len(changes), count, cadence is not None), params)
         rows = cursor.fetchall()
@@ -627,7 +640,7 @@ def _hot_rows_sql(offers: int, count: bool, cadence: bool) -> str:
     reads the stock's result, so the offers are taken before the round, as a
     cancellation takes them.
     """
-    offer, round_, order = Offer._meta.db_table, Round._meta.db_table, Order._meta.db_table
+    offer, round_ = Offer._meta.db_table, Round._meta.db_table
     values = ", ".join(["(%s::bigint, %s::integer)"] * offers)
     if not offers:
         ctes = ["s (id, sold, stock_cap) AS (SELECT NULL::bigint, 0, 0 WHERE FALSE)"]
@@ -658,10 +671,7 @@ def _hot_rows_sql(offers: int, count: bool, cadence: bool) -> str:
         )
     previous = "NULL::timestamptz"
     if cadence:
-        ctes.append(
-            f"p AS (SELECT max(placed_at) AS at FROM {order} WHERE household_id = %s "  # noqa: S608
-            "AND compound_id = %s AND state = %s AND round_id <> %s AND placed_at > %s)"
-        )
+        ctes.append(f"p AS ({_cadence_sql()})")
         previous = "(SELECT at FROM p)"
     return (
         f"WITH {', '.join(ctes)} "  # noqa: S608
@@ -675,21 +685,9 @@ def _take_hot_rows_serialised(
 ) -> HotRows:
     """take_hot_rows on SQLite, where the IMMEDIATE transaction serialises writers: one
     statement per step, stopping at the first refusal."""
-    table = Order._meta.db_table
     with hot_cursor() as cursor:
         if cadence is not None:
-            placed_at = Order._meta.get_field("placed_at")
-            cursor.execute(
-                f"SELECT max(placed_at) FROM {table} WHERE household_id = %s "  # noqa: S608
-                "AND compound_id = %s AND state = %s AND round_id <> %s AND placed_at > %s",
-                [
-                    cadence.household_id,
-                    cadence.compound_id,
-                    Order.State.PLACED,
-                    round_id,
-                    placed_at.get_db_prep_save(cadence.since, connection),
-                ],
-            )
+            cursor.execute(_cadence_sql(), _cadence_params(cadence, round_id))
             previous = _aware(cursor.fetchone()[0])
             if previous is not None:
                 return HotRows(previous=previous)

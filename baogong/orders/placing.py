@@ -397,8 +397,8 @@ def _insert_sql(vendor: str, lines: int, response: bool = False) -> tuple[str, s
     PostgreSQL: one statement. It locks the household's row (reading its compound and
     cadence), inserts the order with that compound, and its history row and lines
     selecting the new order's row, so an order that conflicts (a taken pickup code, or
-    the household's order in this round) inserts none of them; the last column says
-    whether the household has an order in the round. With `response`, the statement
+    the household's order in this round) inserts none of them; then the last column
+    says whether the household has an order in the round. With `response`, the statement
     also stores the idempotency key's response (ResponseToStore), the new order's id
     added to it. SQLite: three statements, the order's first.
     """
@@ -448,9 +448,12 @@ def _insert_sql(vendor: str, lines: int, response: bool = False) -> tuple[str, s
             "SET status_code = %s, response = %s::jsonb || jsonb_build_object('id', o.id) "
             "FROM o WHERE k.id = %s) "
         )
+    # Which conflict it was is asked only when nothing was inserted (an edit, a taken
+    # pickup code): CASE evaluates its branch lazily, so a new order never runs the probe.
     statement += (
         "SELECT hh.compound_id, hh.cadence_days, (SELECT id FROM o), "  # noqa: S608
-        f"EXISTS (SELECT 1 FROM {t.order} x WHERE x.round_id = %s AND x.household_id = hh.id) "
+        "CASE WHEN NOT EXISTS (SELECT 1 FROM o) THEN EXISTS "
+        f"(SELECT 1 FROM {t.order} x WHERE x.round_id = %s AND x.household_id = hh.id) END "
         "FROM hh"
     )
     return statement, "", ""

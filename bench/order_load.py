@@ -18,8 +18,10 @@ One command does everything, in about two minutes, and cleans up after itself:
    default 4, is above 1: threads keep wrk's connections alive, but share a GIL);
 4. drives it with wrk (bench/wrk/load.lua), --connections at once for --duration
    seconds each: first GET /api/ping (a trivial JSON endpoint of the same server),
-   then POST /api/rounds/{id}/orders, a different household for every request, each
-   with its own Idempotency-Key, one or two of the six packages per order;
+   then, after a 3 s warm-up of orders and an ANALYZE of the order tables (a live
+   database has statistics), POST /api/rounds/{id}/orders, a different household for
+   every request, each with its own Idempotency-Key, one or two of the six packages
+   per order;
 5. prints orders/s, p50/p95/p99 latency, errors (any non-2xx or socket error) and the
    ratio orders/s ÷ ping/s, checks in the database that every 201 is one order and
    that the stock counters equal the lines sold, then stops gunicorn and drops the

@@ -272,8 +272,10 @@ class Trip(BaseModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The planning form's one-time key: a double tap or a retried submit plans one trip.
+    request_key = models.CharField(max_length=40, unique=True, null=True, blank=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "request_key"])
 
     class Meta:
         verbose_name = _("delivery trip")

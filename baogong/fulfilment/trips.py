@@ -168,11 +168,16 @@ def trip_create(
     vehicle_pass: VehiclePass | None = None,
     crew: list[CrewMember] | None = None,
     by: User | None,
+    request_key: str | None = None,
 ) -> Trip:
     """Plan a trip: vehicle, pass, driver, crew, departure and stops, each carrying the
     compound deliveries of its rounds (made or refreshed with `round_deliveries_sync`).
 
-    Raises InvalidInput naming the field or stop, NotAllowed for another fleet's vehicle."""
+    A `request_key` already used returns the trip planned with it (a double tap or a
+    retried form plans one trip). Raises InvalidInput naming the field or stop,
+    NotAllowed for another fleet's vehicle."""
+    if request_key and (planned := _planned_with(request_key)) is not None:
+        return planned
     crew = [m for m in (crew or []) if m.pk != driver.pk]
     if by is not None:
         _require(Vehicle.objects.filter(fleet_q(scope_for(by)), pk=vehicle.pk).exists())
@@ -190,6 +195,7 @@ def trip_create(
         driver=driver,
         departs_at=departs_at,
         created_by=by,
+        request_key=request_key or None,
     )
     # Two trips planned at the same moment may take the same number: retry with the next.
     for _attempt in range(5):
@@ -199,6 +205,9 @@ def trip_create(
                 save_audited(trip, by=by, reason="trip_create")
             break
         except IntegrityError:
+            # The same form submitted twice at once: the other submit planned the trip.
+            if request_key and (planned := _planned_with(request_key)) is not None:
+                return planned
             trip.pk = None
     else:
         raise Conflict(_("Could not number the trip; try again."))
@@ -206,6 +215,10 @@ def trip_create(
     for position, spec in enumerate(stops, start=1):
         _stop_add(trip, position, spec)
     return trip
+
+
+def _planned_with(request_key: str) -> Trip | None:
+    return Trip.objects.filter(request_key=request_key).first()
 
 
 @transaction.atomic

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from baogong.accounts.scoping import Scope, scope_for
 from baogong.areas.models import Gate
 from baogong.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from baogong.core.http import domain_errors
+from baogong.core.http import domain_errors, form_key, new_form_key
 from baogong.fulfilment import passes, transport, trips
 from baogong.fulfilment.forms_transport import (
     AttestationForm,
@@ -99,13 +99,18 @@ def trip_create(request: HttpRequest) -> HttpResponse:
                 departs_at=data["departs_at"],
                 stops=[_stop_spec(data)],
                 by=request.user,
+                request_key=form_key(request),
             )
         except (InvalidInput, Conflict) as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("Trip %(number)s planned.") % {"number": trip.number})
             return redirect("fulfilment:trip_detail", trip.pk)
-    return render(request, "fulfilment/trip_form.html", {"form": form})
+    return render(
+        request,
+        "fulfilment/trip_form.html",
+        {"form": form, "request_key": new_form_key(request)},
+    )
 
 
 def _stop_spec(data: dict) -> trips.StopSpec:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -246,6 +247,34 @@ def test_planning_a_trip_through_the_page(client, supplier_user, fleet, tree, no
     assert response.status_code == 302
     trip = Trip.objects.get()
     assert list(trip.crew.all()) == [fleet.loader] and trip.stops.get().place == gate
+
+
+def test_a_double_tap_on_plan_the_trip_plans_one_trip(client, supplier_user, fleet, tree, now):
+    client.force_login(supplier_user)
+    page = client.get(reverse("fulfilment:trip_create"))
+    key = re.search(r'name="request_key" value="([0-9a-f]{32})"', page.content.decode())[1]
+    fmt = "%Y-%m-%dT%H:%M"
+    local = timezone.localtime(now)
+    form = {
+        "request_key": key,
+        "vehicle": fleet.vehicle.pk,
+        "vehicle_pass": fleet.vehicle_pass.pk,
+        "driver": fleet.driver.pk,
+        "departs_at": (local + dt.timedelta(hours=1)).strftime(fmt),
+        "place": gate_of(tree.compound_a).pk,
+        "window_from": (local + dt.timedelta(hours=2)).strftime(fmt),
+        "window_to": (local + dt.timedelta(hours=3)).strftime(fmt),
+    }
+    first = client.post(reverse("fulfilment:trip_create"), form)
+    again = client.post(reverse("fulfilment:trip_create"), form)
+    trip = Trip.objects.get()
+    assert first.status_code == again.status_code == 302
+    detail = reverse("fulfilment:trip_detail", args=[trip.pk])
+    assert first["Location"] == again["Location"] == detail
+    assert trip.stops.count() == 1
+    # Another form (a new key) plans another trip.
+    client.post(reverse("fulfilment:trip_create"), {**form, "request_key": "another-form"})
+    assert Trip.objects.count() == 2
 
 
 def test_stop_page_links_each_delivery_to_its_gate_receipt(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,11 +17,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from baogong.accounts.scoping import scope_for
 from baogong.core.errors import Conflict, InvalidInput, NotAllowed
-from baogong.core.http import domain_errors
+from baogong.core.http import domain_errors, form_key, new_form_key
 from baogong.requisitions import documents, ledger, queries, services
 from baogong.requisitions.access import BUREAU_ROLES, RECEIVE_ROLES, SETTLE_ROLES, reaches
 from baogong.requisitions.models import AllocationOrder, Settlement, StreetRequest
-from baogong.requisitions.views.common import field, form_key, require_viewer, visible
+from baogong.requisitions.views.common import field, require_viewer, visible
 from baogong.supply.models import Supplier
 
 PAGE_SIZE = 25
@@ -309,7 +308,7 @@ def receipt_create(request: HttpRequest, pk: int) -> HttpResponse:
             "lines": lines,
             "error": error,
             "posted": request.POST,
-            "request_key": request.POST.get("request_key") or uuid.uuid4().hex,
+            "request_key": new_form_key(request),
             "open": order.state
             in (AllocationOrder.State.CONFIRMED, AllocationOrder.State.RECEIVED),
         },

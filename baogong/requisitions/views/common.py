@@ -27,9 +27,3 @@ def require_viewer(scope: Scope) -> None:
 
 def field(request: HttpRequest, name: str, default: str = "") -> str:
     return request.POST.get(name, default).strip()
-
-
-def form_key(request: HttpRequest) -> str | None:
-    """The form's one-time key (a hidden input), so a double submit is written once."""
-    key = request.POST.get("request_key", "").strip()
-    return key[:40] if key else None

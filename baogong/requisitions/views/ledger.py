@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -17,11 +15,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from baogong.accounts.scoping import HOUSEHOLD_ROLES, scope_for
 from baogong.areas.models import Area
 from baogong.core.errors import Conflict, InvalidInput, NotAllowed
-from baogong.core.http import domain_errors
+from baogong.core.http import domain_errors, form_key, new_form_key
 from baogong.requisitions import documents, ledger, prices, queries
 from baogong.requisitions.access import RECEIVE_ROLES, SETTLE_ROLES, VIEW_ROLES, reaches
 from baogong.requisitions.models import AllocationOrder, Settlement
-from baogong.requisitions.views.common import field, form_key, require_viewer, visible
+from baogong.requisitions.views.common import field, require_viewer, visible
 
 PAGE_SIZE = 25
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -132,7 +130,7 @@ def distribute(request: HttpRequest, pk: int) -> HttpResponse:
             "residents": residents[:200],
             "error": error,
             "posted": request.POST,
-            "request_key": request.POST.get("request_key") or uuid.uuid4().hex,
+            "request_key": new_form_key(request),
             "compounds": areas.filter(kind=Area.Kind.COMPOUND),
         },
         status=422 if error else 200,

@@ -3,7 +3,9 @@
 Committing writes, in one transaction, an `Allocation` per servable household (served:
 PLANNED, left out: WAITING), one `lastmile.Delivery` per compound and a bag per served
 household with a fresh pickup code; the allocations then point at their bags (BAGGED).
-Committing again does nothing new: it only bags allocations still PLANNED.
+Committing again does nothing new: it only bags allocations still PLANNED. A committed
+distribution then follows its deliveries (distribution_follow_deliveries): being handed
+out once one has left, closed once every one is done.
 """
 
 from __future__ import annotations
@@ -337,3 +339,30 @@ def check_targets_allowed(targets: Sequence[Area], allowed) -> None:
     ids = {t.pk for t in targets}
     if allowed.filter(pk__in=ids).count() != len(ids):
         raise NotAllowed(_("You may plan distributions only for areas you look after."))
+
+
+def distribution_follow_deliveries(distribution_id: int, *, by: User | None) -> None:
+    """Move a committed distribution along with its compound deliveries: PLANNED while all
+    are being prepared, DELIVERING once one has left, CLOSED once every one is done.
+
+    Runs after a delivery's change commits, in a transaction of its own that locks only
+    the distribution's row (lastmile.bags.delivery_moved): no delivery's row is locked
+    while it waits for that one, so it cannot deadlock with distribution_commit, which
+    locks the distribution and then adds bags to its deliveries.
+    """
+    with transaction.atomic():
+        distribution = Distribution.objects.select_for_update().filter(pk=distribution_id).first()
+        if distribution is None or distribution.state == Distribution.State.DRAFT:
+            return
+        states = set(
+            Delivery.objects.filter(distribution_id=distribution_id).values_list("state", flat=True)
+        )
+        if states == {Delivery.State.DONE}:
+            target = Distribution.State.CLOSED
+        elif states - {Delivery.State.PREPARING}:
+            target = Distribution.State.DELIVERING
+        else:
+            target = Distribution.State.PLANNED
+        if distribution.state != target:
+            distribution.state = target
+            _audited(distribution, by=by, reason=f"deliveries: {target}")

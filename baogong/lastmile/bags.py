@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -19,6 +20,9 @@ from baogong.areas.models import Area, Containment, Household, Resident
 from baogong.core.errors import InvalidInput
 from baogong.lastmile.models import Bag, Delivery
 from baogong.orders.models import Order, Round
+
+if TYPE_CHECKING:
+    from baogong.accounts.models import User
 
 
 def door_delivery_households(household_ids: Iterable[int]) -> set[int]:
@@ -113,6 +117,18 @@ def round_deliveries_sync(round_: Round) -> list[Delivery]:
         ).update(state=Bag.State.VOID)
         deliveries.append(delivery)
     return deliveries
+
+
+def delivery_moved(delivery: Delivery, *, by: User | None) -> None:
+    """After this transaction commits, a free distribution follows its delivery's new state
+    (distributions.services.distribution_follow_deliveries, in a transaction of its own)."""
+    distribution_id = delivery.distribution_id
+    if distribution_id is None:
+        return
+    # distributions.services imports this module: imported when it is needed.
+    from baogong.distributions.services import distribution_follow_deliveries
+
+    transaction.on_commit(lambda: distribution_follow_deliveries(distribution_id, by=by))
 
 
 def compounds_of(delivery_ids: Iterable[int]) -> list[Area]:

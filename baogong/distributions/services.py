@@ -346,7 +346,7 @@ def distribution_follow_deliveries(distribution_id: int, *, by: User | None) -> 
     are being prepared, DELIVERING once one has left, CLOSED once every one is done.
 
     Runs after a delivery's change commits, in a transaction of its own that locks only
-    the distribution's row (lastmile.bags.delivery_moved): no delivery's row is locked
+    the distribution's row (lastmile.bags.deliveries_moved): no delivery's row is locked
     while it waits for that one, so it cannot deadlock with distribution_commit, which
     locks the distribution and then adds bags to its deliveries.
     """

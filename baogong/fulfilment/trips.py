@@ -36,7 +36,7 @@ from baogong.fulfilment.models import (
 )
 from baogong.fulfilment.passes import EXPIRED, REVOKED, pass_status
 from baogong.fulfilment.transport import SITE_ROLES, _paths_q, fleet_q, reaches_site
-from baogong.lastmile.bags import delivery_moved, round_deliveries_sync
+from baogong.lastmile.bags import deliveries_moved, round_deliveries_sync
 from baogong.lastmile.models import Delivery
 from baogong.orders.models import Round
 from baogong.orders.services import round_transition
@@ -439,10 +439,11 @@ def trip_dispatch(*, trip: Trip, by: User | None, now: datetime | None = None) -
             # as the system (orders.services checks the supplier only for a named user).
             actor = by if scope is not None and round_.supplier_id in scope.supplier_ids else None
             round_transition(round_=round_, action="dispatch", by=actor)
-    for delivery in deliveries.filter(state=Delivery.State.PREPARING).order_by("pk"):
+    leaving = list(deliveries.filter(state=Delivery.State.PREPARING).order_by("pk"))
+    for delivery in leaving:
         delivery.state = Delivery.State.ON_THE_WAY
         save_audited(delivery, by=by, reason="trip_dispatch", update_fields=["state", "updated_at"])
-        delivery_moved(delivery, by=by)
+    deliveries_moved(leaving, by=by)
     trip.state, trip.dispatched_at = Trip.State.DISPATCHED, now
     save_audited(trip, by=by, reason="trip_dispatch")
     return trip

@@ -119,16 +119,15 @@ def round_deliveries_sync(round_: Round) -> list[Delivery]:
     return deliveries
 
 
-def delivery_moved(delivery: Delivery, *, by: User | None) -> None:
-    """After this transaction commits, a free distribution follows its delivery's new state
+def deliveries_moved(deliveries: Iterable[Delivery], *, by: User | None) -> None:
+    """After this transaction commits, each free distribution among `deliveries` follows
+    their new states, once however many of its deliveries moved
     (distributions.services.distribution_follow_deliveries, in a transaction of its own)."""
-    distribution_id = delivery.distribution_id
-    if distribution_id is None:
-        return
     # distributions.services imports this module: imported when it is needed.
     from baogong.distributions.services import distribution_follow_deliveries
 
-    transaction.on_commit(lambda: distribution_follow_deliveries(distribution_id, by=by))
+    for distribution_id in sorted({d.distribution_id for d in deliveries} - {None}):
+        transaction.on_commit(lambda pk=distribution_id: distribution_follow_deliveries(pk, by=by))
 
 
 def compounds_of(delivery_ids: Iterable[int]) -> list[Area]:

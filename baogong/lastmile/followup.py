@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from baogong.core.errors import Conflict, InvalidInput
-from baogong.lastmile.bags import clean_note, delivery_moved, lock_bag
+from baogong.lastmile.bags import clean_note, deliveries_moved, lock_bag
 from baogong.lastmile.models import Bag, Delivery, DoorTask
 from baogong.lastmile.queries import require_run
 
@@ -52,7 +52,7 @@ def delivery_pickup_close(*, delivery: Delivery, by: User | None) -> int:
     delivery._history_user = by
     delivery._change_reason = "pickup closed"
     delivery.save(update_fields=["state", "updated_at"])
-    delivery_moved(delivery, by=by)
+    deliveries_moved([delivery], by=by)
     return len(left)
 
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from baogong.accounts.models import Role, RoleGrant
 from baogong.core.errors import Conflict, InvalidInput
-from baogong.lastmile.bags import clean_note, delivery_moved, lock_bag, round_deliveries_sync
+from baogong.lastmile.bags import clean_note, deliveries_moved, lock_bag, round_deliveries_sync
 from baogong.lastmile.models import Bag, Delivery, GateReceipt
 from baogong.lastmile.queries import BagCounts, bag_counts, require_run
 from baogong.notify import services as notify_services
@@ -100,7 +100,7 @@ def receipt_start(
     _save(receipt, by=by, reason="gate receipt started")
     delivery.state = Delivery.State.RECEIVING
     _save(delivery, by=by, reason="gate receipt started", update_fields=["state", "updated_at"])
-    delivery_moved(delivery, by=by)
+    deliveries_moved([delivery], by=by)
     return receipt
 
 
@@ -232,7 +232,7 @@ def receipt_finish(
     )
     delivery.state = Delivery.State.PICKUP
     _save(delivery, by=by, reason="gate receipt finished", update_fields=["state", "updated_at"])
-    delivery_moved(delivery, by=by)
+    deliveries_moved([delivery], by=by)
     if delivery.round_id:
         _round_delivered_if_all_received(delivery.round)
     return receipt_summary(delivery)

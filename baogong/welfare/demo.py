@@ -112,18 +112,18 @@ def _granted_area(user: User, role: str, district: Area) -> Area | None:
 
 def _calls(cares: list[SpecialCare], caller: User) -> None:
     """Past calls in a fixed pattern: overdue, due today, done today, needs in every state."""
-    now = timezone.now()
+    earlier_today = _earlier_today()
     ago = [5, 3, 0, 4, 1, 6, 3, 0]  # days since the last call → overdue / due / done
     for n, care in enumerate(cares):
         days = ago[n % len(ago)]
-        when = now - dt.timedelta(days=days, hours=2)
+        when = earlier_today - dt.timedelta(days=days)
         if n % 8 == 3:  # not reached twice: a home visit task
-            for hours in (26, 2):
+            for days in (1, 0):
                 services.checkin_record(
                     care=care,
                     outcome=CheckIn.Outcome.NOT_REACHED,
                     by=caller,
-                    now=now - dt.timedelta(hours=hours),
+                    now=earlier_today - dt.timedelta(days=days),
                 )
             continue
         needs = _needs_for(n)
@@ -144,6 +144,17 @@ def _calls(cares: list[SpecialCare], caller: User) -> None:
             note="血压偏高，已提醒按时服药" if wellbeing == CheckIn.Wellbeing.URGENT else "",
         )
         _move_needs(result.needs, n, caller)
+
+
+def _earlier_today() -> dt.datetime:
+    """Two hours ago, but never before today's local midnight.
+
+    The call pattern counts in local days: shortly after midnight, "two hours
+    ago" would be yesterday, and "done today" would become "due".
+    """
+    now = timezone.localtime()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(now - dt.timedelta(hours=2), midnight)
 
 
 def _needs_for(n: int) -> list[services.NeedLine]:

@@ -15,7 +15,8 @@ One command does everything, in about two minutes, and cleans up after itself:
    stops there: no gunicorn, no wrk, for a machine others are using);
    then starts gunicorn on 127.0.0.1 (DEBUG=0, persistent database connections,
    four workers; gunicorn turns its sync worker into gthread when --threads,
-   default 4, is above 1: threads keep wrk's connections alive, but share a GIL);
+   default 4, is above 1: threads keep wrk's connections alive, but share a GIL;
+   each worker holds at most its share of the connections, --worker-connections);
 4. drives it with wrk (bench/wrk/load.lua), --connections at once for --duration
    seconds each: first GET /api/ping (a trivial JSON endpoint of the same server),
    then, after a 3 s warm-up of orders and an ANALYZE of the order tables (a live
@@ -76,7 +77,7 @@ PACKAGES = [
     ("婴儿奶粉", "infant", "228.00", 1, [("婴儿奶粉", "900g", 1, "罐")]),
 ]
 SETTINGS_SHOWN = ("households", "duration", "connections", "wrk_threads", "workers")
-SETTINGS_SHOWN += ("worker_class", "threads", "gunicorn_arg")
+SETTINGS_SHOWN += ("worker_class", "threads", "worker_connections", "gunicorn_arg")
 WARMUP_SHARE = 0.1  # households kept aside for the warm-up run
 
 
@@ -493,6 +494,16 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    # A gthread worker accepts every connection it can, and a kept-alive connection stays
+    # with the worker that accepted it: uncapped, two of four workers held all 50 of
+    # wrk's connections while the others idled, and p95 was their queue. Capped at its
+    # share, each worker takes a quarter (see bench/README.md, "Sixth look").
+    parser.add_argument(
+        "--worker-connections",
+        type=int,
+        help="connections one gthread worker holds at most "
+        "(default: --connections ÷ --workers, rounded up)",
+    )
     parser.add_argument(
         "--gunicorn-arg", action="append", default=[], help="passed to gunicorn (repeatable)"
     )
@@ -523,6 +534,8 @@ def main() -> None:
         sys.exit("--pg-url must point at PostgreSQL on 127.0.0.1 (loopback only)")
     if not 1 <= options.duration <= 120:
         sys.exit("--duration must be 1–120 s")
+    if options.worker_connections is None:
+        options.worker_connections = -(-options.connections // options.workers)
 
     wrk_binary = ensure_wrk()
     env = {
@@ -585,6 +598,7 @@ def main() -> None:
         gunicorn = [sys.executable, "-m", "gunicorn", "baogong.wsgi", "--bind", f"127.0.0.1:{port}"]
         gunicorn += ["--workers", str(options.workers), "--worker-class", options.worker_class]
         gunicorn += ["--threads", str(options.threads), "--backlog", "2048"]
+        gunicorn += ["--worker-connections", str(options.worker_connections)]
         gunicorn += ["--keep-alive", "30", "--log-level", "warning", *options.gunicorn_arg]
         with open(work / "gunicorn.log", "w") as log:
             server = subprocess.Popen(
@@ -593,7 +607,12 @@ def main() -> None:
         wait_until_up(f"{base}/api/ping", 60)
         print(
             f"gunicorn: {options.workers} {options.worker_class} workers"
-            + (f" × {options.threads} threads (gthread)" if options.threads > 1 else "")
+            + (
+                f" × {options.threads} threads (gthread), "
+                f"at most {options.worker_connections} connections each"
+                if options.threads > 1
+                else ""
+            )
             + f"; wrk: {options.connections} connections, {options.wrk_threads} thread(s), "
             f"{options.duration} s per run",
             flush=True,

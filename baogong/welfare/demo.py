@@ -118,12 +118,12 @@ def _calls(cares: list[SpecialCare], caller: User) -> None:
         days = ago[n % len(ago)]
         when = earlier_today - dt.timedelta(days=days)
         if n % 8 == 3:  # not reached twice: a home visit task
-            for days in (1, 0):
+            for days_ago in (1, 0):
                 services.checkin_record(
                     care=care,
                     outcome=CheckIn.Outcome.NOT_REACHED,
                     by=caller,
-                    now=earlier_today - dt.timedelta(days=days),
+                    now=earlier_today - dt.timedelta(days=days_ago),
                 )
             continue
         needs = _needs_for(n)

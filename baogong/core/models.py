@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import secrets
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -12,3 +14,9 @@ class BaseModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+def new_public_token() -> str:
+    """128 random bits, URL-safe: the unguessable part of a public verification
+    address (a vehicle or work pass, an allocation order's QR code)."""
+    return secrets.token_urlsafe(16)

@@ -1,19 +1,12 @@
 from __future__ import annotations
 
-import secrets
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from baogong.core.models import BaseModel
-
-
-def new_pass_token() -> str:
-    """The unguessable part of a pass's public verification address."""
-    return secrets.token_urlsafe(16)
+from baogong.core.models import BaseModel, new_public_token
 
 
 class Document(BaseModel):
@@ -194,7 +187,7 @@ class VehiclePass(BaseModel):
     status = models.CharField(
         _("status"), max_length=8, choices=Status.choices, default=Status.VALID
     )
-    token = models.CharField(max_length=32, unique=True, default=new_pass_token, editable=False)
+    token = models.CharField(max_length=32, unique=True, default=new_public_token, editable=False)
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("entered by"),

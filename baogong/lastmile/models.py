@@ -10,20 +10,13 @@ and free goods go through the same machinery.
 
 from __future__ import annotations
 
-import secrets
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from baogong.core.models import BaseModel
-
-
-def new_pass_token() -> str:
-    """The unguessable part of a pass's public verification address."""
-    return secrets.token_urlsafe(16)
+from baogong.core.models import BaseModel, new_public_token
 
 
 class Delivery(BaseModel):
@@ -462,7 +455,7 @@ class WorkPass(BaseModel):
     status = models.CharField(
         _("status"), max_length=8, choices=Status.choices, default=Status.VALID
     )
-    token = models.CharField(max_length=32, unique=True, default=new_pass_token, editable=False)
+    token = models.CharField(max_length=32, unique=True, default=new_public_token, editable=False)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     revoked_reason = models.CharField(_("reason"), max_length=200, blank=True)
 

@@ -8,7 +8,6 @@ lot, DistributionEntry ledger → Settlement at the allocation day's market pric
 
 from __future__ import annotations
 
-import secrets
 from decimal import Decimal
 
 from django.db import models
@@ -17,16 +16,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from baogong.core.models import BaseModel
+from baogong.core.models import BaseModel, new_public_token
 
 QTY = {"max_digits": 12, "decimal_places": 2}
 MONEY = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.00")
 
-
-def new_verify_token() -> str:
-    """128 random bits, URL-safe: what the allocation order's QR code carries."""
-    return secrets.token_urlsafe(16)
 
 
 class Urgency(models.TextChoices):
@@ -324,7 +319,7 @@ class AllocationOrder(BaseModel):
     )
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     # Random, unguessable: the QR code's public verify page is found by it, never by pk.
-    verify_token = models.CharField(max_length=32, unique=True, default=new_verify_token)
+    verify_token = models.CharField(max_length=32, unique=True, default=new_public_token)
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
 

@@ -5,7 +5,9 @@ Finishing settles the shortfall once: a bag that did not arrive whole is withdra
 its order's lines are cut (amount due follows: Σ unit price × (quantity − cut)), the
 money received is refunded or kept as credit through the payments service, the
 household is told and the supplier gets one notice. A free distribution's bag costs
-nobody anything: it is only recorded. Counts reconcile:
+nobody anything: it is only recorded. Finishing also gives the door-delivery bags that
+arrived to the building volunteers, so no sealed or special-needs household waits for
+someone to remember a button. Counts reconcile:
 expected = received + missing + damaged + wrong.
 """
 
@@ -25,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from baogong.accounts.models import Role, RoleGrant
 from baogong.core.errors import Conflict, InvalidInput
 from baogong.lastmile.bags import clean_note, deliveries_moved, lock_bag, round_deliveries_sync
+from baogong.lastmile.doors import door_tasks_assign
 from baogong.lastmile.models import Bag, Delivery, GateReceipt
 from baogong.lastmile.queries import BagCounts, bag_counts, require_run
 from baogong.notify import services as notify_services
@@ -198,7 +201,8 @@ def receipt_finish(
     credit: bool = False,
     now: dt.datetime | None = None,
 ) -> ReceiptSummary:
-    """Finish the gate receipt: settle the shortfall and open the pickup. Twice is once.
+    """Finish the gate receipt: settle the shortfall, open the pickup and assign the door
+    tasks. Twice is once.
 
     `credit` keeps the money of short bags as credit notes instead of refunds.
     """
@@ -232,6 +236,7 @@ def receipt_finish(
     )
     delivery.state = Delivery.State.PICKUP
     _save(delivery, by=by, reason="gate receipt finished", update_fields=["state", "updated_at"])
+    door_tasks_assign(delivery=delivery, by=by)
     deliveries_moved([delivery], by=by)
     if delivery.round_id:
         _round_delivered_if_all_received(delivery.round)

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from baogong.core.errors import Conflict, InvalidInput, NotAllowed
-from baogong.lastmile.models import Bag, Delivery, GateReceipt
+from baogong.lastmile.models import Bag, Delivery, DoorTask, GateReceipt, Volunteer
 from baogong.lastmile.receipt import bag_check, bags_check, receipt_finish, receipt_start
 from baogong.notify.models import Message
 from baogong.orders import services as order_services
@@ -140,6 +140,35 @@ def test_finishing_twice_changes_nothing(started):
     assert (Message.objects.count(), Refund.objects.count()) == (messages, refunds)
     assert summary.refunded == Decimal("88.00")
     assert len(summary.shortfalls) == 1
+
+
+def test_finish_gives_the_door_bags_that_arrived_to_the_building_volunteers(started):
+    sealed = 3  # 1-301 in 3号楼: a door-delivery bag
+    volunteer = Volunteer.objects.create(
+        name="甲志愿",
+        phone="17030000001",
+        compound=started.delivery.compound,
+        building=started.building_3,
+        user=started.volunteer,
+    )
+    _check_all(started, {})
+    receipt_finish(delivery=started.delivery, by=started.liaison)
+
+    task = DoorTask.objects.get()
+    assert (task.bag, task.volunteer, task.state) == (
+        started.bag(sealed),
+        volunteer,
+        DoorTask.State.OPEN,
+    )
+    assert Message.objects.filter(kind="door_tasks_assigned", recipient=started.volunteer).exists()
+    receipt_finish(delivery=started.delivery, by=started.liaison)
+    assert DoorTask.objects.count() == 1
+
+
+def test_a_door_bag_missing_at_the_gate_gets_no_task(started):
+    _check_all(started, {3: MISSING})
+    receipt_finish(delivery=started.delivery, by=started.liaison)
+    assert not DoorTask.objects.exists()
 
 
 def test_credit_note_instead_of_refund(started):

@@ -155,7 +155,10 @@ def door_tasks(request: HttpRequest, pk: int) -> HttpResponse:
 def door_tasks_assign(request: HttpRequest, pk: int) -> HttpResponse:
     delivery = delivery_for(request.user, pk, RUN_ROLES)
     count = doors.door_tasks_assign(delivery=delivery, by=request.user)
-    messages.success(request, _("%(count)s door tasks assigned.") % {"count": count})
+    if count:
+        messages.success(request, _("%(count)s door tasks assigned.") % {"count": count})
+    else:
+        messages.info(request, _("No door task was waiting for a volunteer."))
     return redirect("lastmile:door_tasks", delivery.pk)
 
 

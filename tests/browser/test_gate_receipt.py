@@ -41,11 +41,14 @@ def test_gate_receipt_handover_and_follow_up_on_a_phone(
     # The counts and the manifest follow without a reload.
     assert page.locator("#receipt-manifest .receipt-received").count() == 1
     screenshot(page, "receipt_04_code_received")
-    code.fill(lastmile.bag(5).pickup_code)
+    # Read before clicking: the test thread must not query while the request writes
+    # (SQLite's shared in-memory database locks the table).
+    missing_code = lastmile.bag(5).pickup_code
+    code.fill(missing_code)
     page.get_by_label(ui("missing"), exact=True).check()
     page.get_by_label(ui("Note (what is missing, damaged or wrong)")).fill("车上没有")
     page.get_by_role("button", name=ui("Record")).click()
-    page.locator(".result-ok").filter(has_text=lastmile.bag(5).pickup_code).wait_for()
+    page.locator(".result-ok").filter(has_text=missing_code).wait_for()
     assert lastmile.bag(5).gate_state == Bag.GateState.MISSING
     code.fill("ZZZ999")
     code.press("Enter")
